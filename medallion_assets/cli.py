@@ -1,0 +1,151 @@
+"""`medallion`: embedded services, synthetic source data, warehouse queries, the whole pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+
+from medallion_assets.errors import MedallionError
+
+DEFAULT_SEED_COUNT = 10_000
+
+
+def _services(args: argparse.Namespace) -> int:
+    from medallion_assets.local import services
+
+    if args.action == "up":
+        ports = services.up()
+        print(f"embedded services up under {services.medallion_home()}: {ports}")
+    elif args.action == "down":
+        stopped = services.down()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    else:
+        rows = services.status()
+        for name, info in rows.items():
+            state = "up" if info["answers"] else "down"
+            print(f"{name:10} {state:5} port {info['port']:<6} pid {info['pid'] or '-':<8} log {info['log']}")
+        return 0 if all(info["answers"] for info in rows.values()) else 3
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from medallion_assets.local import seeding
+    from medallion_assets.resources import mongo_resource
+
+    mongo = mongo_resource()
+    with mongo.get_collection() as collection:
+        if args.file:
+            loaded, errors = seeding.load_file(collection, args.file)
+            for line, reason in errors:
+                print(f"{args.file}:{line}: skipped: {reason}", file=sys.stderr)
+            print(f"loaded {loaded} documents from {args.file} into {mongo.source_name}; {len(errors)} bad lines")
+            return 0 if loaded or not errors else 1
+        if args.reprice:
+            changed = seeding.reprice(collection, args.reprice, args.random_seed)
+            print(f"repriced {changed} documents in {mongo.source_name}")
+        elif args.delete:
+            deleted = seeding.delete(collection, args.delete, args.random_seed)
+            print(f"deleted {deleted} documents from {mongo.source_name}")
+        else:
+            inserted = seeding.insert(collection, args.count, args.random_seed)
+            print(f"inserted {inserted} synthetic listings into {mongo.source_name}")
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    from medallion_assets import warehouse
+    from medallion_assets.resources import snowflake_resource
+
+    with warehouse.connect(snowflake_resource()) as conn:
+        try:
+            cursor = conn.cursor().execute(args.sql)
+        except Exception as exc:  # the driver's own message is the useful part here
+            raise MedallionError(f"query failed: {getattr(exc, 'msg', exc)}") from None
+        columns = [c[0] for c in cursor.description or []]
+        rows = cursor.fetchall() if columns else []
+    print_rows(columns, rows, args.format)
+    return 0
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def print_rows(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table", out=None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        out.write(json.dumps([dict(zip(columns, map(_text, r))) for r in rows], ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows([[_text(v) for v in r] for r in rows])
+    else:
+        cells = [[_text(v) for v in r] for r in rows]
+        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+        out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+        out.write("  ".join("-" * w for w in widths) + "\n")
+        for r in cells:
+            out.write("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() + "\n")
+        out.write(f"({len(rows)} rows)\n")
+
+
+def _pipeline(args: argparse.Namespace) -> int:
+    from medallion_assets.local import pipeline
+
+    return pipeline.run(seed_count=args.count, random_seed=args.random_seed, start_services=not args.no_services)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medallion", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    services = sub.add_parser("services", help="start, stop or inspect the embedded MongoDB, Kafka and Snowflake")
+    services.add_argument("action", choices=["up", "down", "status"])
+    services.set_defaults(func=_services)
+
+    seed = sub.add_parser("seed", help="write synthetic or file documents into the configured collection")
+    mode = seed.add_mutually_exclusive_group()
+    mode.add_argument("--count", type=int, default=DEFAULT_SEED_COUNT, help="insert N synthetic listings")
+    mode.add_argument("--reprice", type=int, metavar="N", help="change the price of N existing listings")
+    mode.add_argument("--delete", type=int, metavar="N", help="delete N existing listings")
+    mode.add_argument("--file", metavar="PATH", help="load a JSON Lines file of documents as they are")
+    seed.add_argument("--random-seed", type=int, default=42)
+    seed.set_defaults(func=_seed)
+
+    query = sub.add_parser("query", help="run SQL on the configured warehouse and print the rows")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.set_defaults(func=_query)
+
+    run = sub.add_parser("pipeline", help="services up, seed when empty, materialize everything, print a summary")
+    run.add_argument("--count", type=int, default=DEFAULT_SEED_COUNT, help="listings to seed into an empty source")
+    run.add_argument("--random-seed", type=int, default=42)
+    run.add_argument("--no-services", action="store_true", help="use the configured services as they are")
+    run.set_defaults(func=_pipeline)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for flag in ("count", "reprice", "delete"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 0:
+            print(f"medallion: --{flag} must not be negative, got {value}", file=sys.stderr)
+            return 2
+    try:
+        return args.func(args)
+    except MedallionError as exc:
+        print(f"medallion: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

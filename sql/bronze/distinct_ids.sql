@@ -1,0 +1,1 @@
+SELECT DISTINCT id AS id FROM RAW_DB.LANDING.BRONZE_REAL_ESTATE WHERE kafka_topic = %(kafka_topic)s
