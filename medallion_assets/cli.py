@@ -34,9 +34,9 @@ def _services(args: argparse.Namespace) -> int:
 
 def _seed(args: argparse.Namespace) -> int:
     from medallion_assets.local import seeding
-    from medallion_assets.resources import mongo_resource
+    from medallion_assets.resources import mongo_resource, resolved
 
-    mongo = mongo_resource()
+    mongo = resolved(mongo_resource())
     with mongo.get_collection() as collection:
         if args.file:
             loaded, errors = seeding.load_file(collection, args.file)
@@ -58,9 +58,9 @@ def _seed(args: argparse.Namespace) -> int:
 
 def _query(args: argparse.Namespace) -> int:
     from medallion_assets import warehouse
-    from medallion_assets.resources import snowflake_resource
+    from medallion_assets.resources import resolved, snowflake_resource
 
-    with warehouse.connect(snowflake_resource()) as conn:
+    with warehouse.connect(resolved(snowflake_resource())) as conn:
         try:
             cursor = conn.cursor().execute(args.sql)
         except Exception as exc:  # the driver's own message is the useful part here

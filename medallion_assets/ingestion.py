@@ -9,7 +9,8 @@ new and changed documents but no deletes.
 Every message is keyed by the document id, so all versions of a listing stay in
 one partition in order; a delete is a tombstone (no value). The cursor lives in
 the warehouse (RAW_DB.LANDING.INGESTION_STATE) and moves only after the broker
-acknowledged every message of a batch: a crash re-sends at most that one batch
+acknowledged every message sent so far: a crash re-sends at most one
+group of `acknowledge_every` messages
 (at-least-once into Kafka; bronze keeps one row per message, and silver keeps
 the latest version per id, so a re-sent batch changes no listing).
 """
@@ -297,33 +298,52 @@ class ChangeReader:
 # --- shipping to Kafka --------------------------------------------------------------------
 
 
-def produce_batch(producer, topic: str, changes: list[Change], flush_timeout_s: float) -> None:
-    """Send a batch and wait until the broker acknowledged every message, or raise."""
-    failures: list[str] = []
+class KafkaSender:
+    """Queues messages on an idempotent producer and confirms them in groups.
 
-    def on_delivery(err, _msg):
+    `acknowledge` returns only when the broker confirmed every queued message; the
+    caller saves its cursor after that, never before.
+    """
+
+    def __init__(self, producer, topic: str, flush_timeout_s: float):
+        self.producer, self.topic, self.flush_timeout_s = producer, topic, flush_timeout_s
+        self.unconfirmed = 0
+        self.failures: list[str] = []
+
+    def _on_delivery(self, err, _msg) -> None:
         if err is not None:
-            failures.append(err.str())
+            self.failures.append(err.str())
 
-    for change in changes:
-        while True:
-            try:
-                producer.produce(
-                    topic, key=change.key.encode(), value=change.value,
-                    headers=[("op", change.op.encode())], on_delivery=on_delivery,
-                )
-                break
-            except BufferError:  # local queue full: let deliveries drain
-                producer.poll(0.1)
-    remaining = producer.flush(flush_timeout_s)
-    if remaining:
-        raise MedallionError(f"Kafka did not acknowledge {remaining} messages within {flush_timeout_s}s")
-    if failures:
-        raise MedallionError(f"Kafka rejected {len(failures)} messages, e.g. {failures[0]}")
+    def send(self, changes: list[Change]) -> None:
+        for change in changes:
+            while True:
+                try:
+                    self.producer.produce(
+                        self.topic, key=change.key.encode(), value=change.value,
+                        headers=[("op", change.op.encode())], on_delivery=self._on_delivery,
+                    )
+                    break
+                except BufferError:  # local queue full: let deliveries drain
+                    self.producer.poll(0.1)
+        self.producer.poll(0)
+        self.unconfirmed += len(changes)
+
+    def acknowledge(self) -> None:
+        remaining = self.producer.flush(self.flush_timeout_s)
+        if remaining:
+            raise MedallionError(f"Kafka did not acknowledge {remaining} messages within {self.flush_timeout_s}s")
+        if self.failures:
+            raise MedallionError(f"Kafka rejected {len(self.failures)} messages, e.g. {self.failures[0]}")
+        self.unconfirmed = 0
 
 
 class IngestionConfig(dg.Config):
-    batch_size: int = Field(default=100, description="Documents per produce-acknowledge-checkpoint cycle.")
+    batch_size: int = Field(default=100, description="Documents per MongoDB read batch and per producer hand-off.")
+    acknowledge_every: int = Field(
+        default=5000,
+        description="Wait for the broker's acknowledgement, then save the cursor, after this many messages "
+        "(and at the end). Larger groups make larger record batches, which brokers read back faster.",
+    )
     cdc_mode: Literal["auto", "change_stream", "watermark"] = Field(
         default="auto", description="auto: change stream when the server has one, else the watermark field."
     )
@@ -346,8 +366,10 @@ def data_ingestion(
     kafka: KafkaResource,
     snowflake: SnowflakeResource,
 ) -> dg.MaterializeResult:
-    if config.batch_size < 1:
-        raise MedallionError(f"batch_size must be at least 1, got {config.batch_size}")
+    if config.batch_size < 1 or config.acknowledge_every < 1:
+        raise MedallionError(
+            f"batch_size and acknowledge_every must be at least 1, got {config.batch_size}, {config.acknowledge_every}"
+        )
     started = time.monotonic()
     kafka.partitions(create=True)
     producer = kafka.producer()
@@ -357,14 +379,21 @@ def data_ingestion(
         if cursor is None:
             cursor = reader.initial_cursor()
             save_cursor(conn, mongo.source_name, kafka.topic, cursor)
-        batches = 0
+        sender = KafkaSender(producer, kafka.topic, config.flush_timeout_s)
+        batches, pending_cursor = 0, None
         try:
             for batch in reader.batches(cursor):
-                if batch.changes:
-                    produce_batch(producer, kafka.topic, batch.changes, config.flush_timeout_s)
-                save_cursor(conn, mongo.source_name, kafka.topic, batch.cursor_after)
-                cursor = batch.cursor_after
+                sender.send(batch.changes)
+                pending_cursor = batch.cursor_after
                 batches += 1
+                if sender.unconfirmed >= config.acknowledge_every or not batch.changes:
+                    sender.acknowledge()
+                    save_cursor(conn, mongo.source_name, kafka.topic, pending_cursor)
+                    cursor, pending_cursor = pending_cursor, None
+            if pending_cursor is not None:
+                sender.acknowledge()
+                save_cursor(conn, mongo.source_name, kafka.topic, pending_cursor)
+                cursor = pending_cursor
         except PyMongoError as exc:
             raise MedallionError(f"reading {mongo.source_name} failed: {type(exc).__name__}: {exc}") from None
     elapsed = time.monotonic() - started

@@ -55,9 +55,9 @@ def embedded_needed() -> bool:
 
 def seed_if_empty(count: int, random_seed: int) -> int:
     from medallion_assets.local import seeding
-    from medallion_assets.resources import mongo_resource
+    from medallion_assets.resources import mongo_resource, resolved
 
-    with mongo_resource().get_collection() as collection:
+    with resolved(mongo_resource()).get_collection() as collection:
         if collection.estimated_document_count() > 0:
             return 0
         return seeding.insert(collection, count, random_seed)
@@ -96,7 +96,7 @@ class Summary:
 def summarize(defs: dg.Definitions, result) -> Summary:
     from medallion_assets import warehouse
     from medallion_assets.cli import print_rows
-    from medallion_assets.resources import snowflake_resource
+    from medallion_assets.resources import resolved, snowflake_resource
 
     graph = defs.resolve_asset_graph()
     tables = sorted(
@@ -108,7 +108,7 @@ def summarize(defs: dg.Definitions, result) -> Summary:
         | set(SIDE_TABLES)
     )
     rows = []
-    with warehouse.connect(snowflake_resource()) as conn:
+    with warehouse.connect(resolved(snowflake_resource())) as conn:
         for table in tables:
             count = conn.cursor().execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()[0]  # names from our defs
             rows.append((table, count))

@@ -35,8 +35,10 @@ def reprice(collection: Collection, count: int, random_seed: int = 42) -> int:
     for document_id, factor in synthetic.reprice_plan(_all_ids(collection), count, random_seed):
         document = collection.find_one({"_id": document_id})
         if document is not None:
-            update = synthetic.reprice_document(document, factor, now=now)
-            changed += collection.update_one({"_id": document_id}, update).modified_count
+            # A re-posted listing replaces the whole document. (nx-27017 also ignores `$set` on
+            # non-ASCII keys such as "Mức giá", so a replace is the portable way here.)
+            new_fields = synthetic.reprice_document(document, factor, now=now)["$set"]
+            changed += collection.replace_one({"_id": document_id}, {**document, **new_fields}).modified_count
     return changed
 
 

