@@ -22,7 +22,6 @@ pipeline: $(STAMP)
 
 ## make dev: embedded services plus the Dagster UI and daemon on http://127.0.0.1:3000
 dev: $(STAMP)
-	$(BIN)/medallion services up
 	$(BIN)/medallion dev
 
 ## make test: the whole pytest suite (starts its own servers on free ports)

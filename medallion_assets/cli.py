@@ -103,6 +103,23 @@ def _pipeline(args: argparse.Namespace) -> int:
     return pipeline.run(seed_count=args.count, random_seed=args.random_seed, start_services=not args.no_services)
 
 
+def _dev(args: argparse.Namespace) -> int:
+    """Dagster UI and daemon (`dagster dev`) against the configured or embedded services."""
+    import os
+    import shutil
+
+    from medallion_assets.local import pipeline, services
+
+    if pipeline.embedded_needed():
+        services.up()
+    home = pipeline.dagster_home()
+    dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
+    command = [dagster, "dev", "-w", str(services.PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
+    print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})", flush=True)
+    os.execv(dagster, command)
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medallion", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--random-seed", type=int, default=42)
     run.add_argument("--no-services", action="store_true", help="use the configured services as they are")
     run.set_defaults(func=_pipeline)
+    dev = sub.add_parser("dev", help="the Dagster UI and daemon on http://127.0.0.1:3000")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=_dev)
     return parser
 
 
