@@ -48,13 +48,19 @@ class KafkaResource(dg.ConfigurableResource):
         return config
 
     def producer(self, **overrides) -> Producer:
-        """An idempotent producer: retries never duplicate or reorder a partition's messages."""
+        """An idempotent producer: retries never duplicate or reorder a partition's messages.
+
+        Record batches are cut by size or by the caller's flush, not by a short linger: a
+        source that yields a few thousand documents a second would otherwise write hundreds of
+        tiny batches, and the embedded broker reads each batch back as one storage object.
+        """
         config = {
             **self.client_config(),
             "enable.idempotence": True,
             "acks": "all",
-            "linger.ms": 10,
-            "batch.num.messages": 10000,
+            "linger.ms": 1000,
+            "batch.size": 4_000_000,
+            "batch.num.messages": 100_000,
             "message.timeout.ms": int(self.timeout_s * 1000) * 3,
             **overrides,
         }
