@@ -294,6 +294,30 @@ class ChangeReader:
         return Batch(changes, Cursor("watermark", watermark_value=_dumps([last[self.watermark_field], last["_id"]]),
                                      documents_sent=sent))
 
+    def first_pending(self, cursor: Cursor | None) -> str | None:
+        """A stable name for the oldest change not shipped yet, or None when the topic is current.
+
+        Sensors use it as a run key: until a run ships that change, every tick names the same
+        change, so the same changes never start two runs. Reads one change at most.
+        """
+        if cursor is None:
+            first = self.collection.find_one({}, {"_id": 1}, sort=[("_id", 1)])
+            return f"initial:{document_key(first['_id'])}" if first else None
+        if cursor.phase == "snapshot":
+            query = {"_id": {"$gt": _loads(cursor.snapshot_last_id)}} if cursor.snapshot_last_id else {}
+            nxt = self.collection.find_one(query, {"_id": 1}, sort=[("_id", 1)])
+            return f"snapshot:{document_key(nxt['_id'])}" if nxt else f"snapshot-end:{cursor.snapshot_last_id}"
+        if cursor.phase == "stream":
+            with self.collection.watch(resume_after=_loads(cursor.resume_token), max_await_time_ms=50) as stream:
+                event = stream.try_next()
+                return f"stream:{json_util.dumps(event['_id'])}" if event is not None else None
+        mark = _loads(cursor.watermark_value) if cursor.watermark_value else None
+        query = {self.watermark_field: {"$gte": mark[0]}} if mark else {self.watermark_field: {"$exists": True}}
+        for document in self.collection.find(query).sort([(self.watermark_field, 1), ("_id", 1)]).limit(1000):
+            if not mark or (document[self.watermark_field], document["_id"]) > (mark[0], mark[1]):
+                return f"watermark:{document[self.watermark_field].isoformat()}:{document_key(document['_id'])}"
+        return None
+
 
 # --- shipping to Kafka --------------------------------------------------------------------
 
