@@ -2,12 +2,24 @@
 
 import dagster as dg
 
-from medallion_assets import automation, bronze, ingestion, source
+from medallion_assets import automation, bronze, gold, ingestion, semantic, silver, source
 from medallion_assets.resources import build_resources
 
+
+def follow_upstream(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The layer materializes by itself whenever its upstream changed (see automation.FOLLOW_UPSTREAM)."""
+    return assets_def.map_asset_specs(lambda spec: spec.replace_attributes(automation_condition=automation.FOLLOW_UPSTREAM))
+
+
 defs = dg.Definitions(
-    assets=[source.mongodb_listings, source.warehouse_schema, ingestion.data_ingestion, bronze.bronze_real_estate],
-    asset_checks=[*bronze.asset_checks],
+    assets=[
+        source.mongodb_listings,
+        source.warehouse_schema,
+        ingestion.data_ingestion,
+        bronze.bronze_real_estate,
+        *[follow_upstream(a) for a in (*silver.assets, *gold.assets, *semantic.assets)],
+    ],
+    asset_checks=[*bronze.asset_checks, *silver.asset_checks, *gold.asset_checks, *semantic.asset_checks],
     jobs=automation.jobs,
     sensors=automation.sensors,
     schedules=automation.schedules,

@@ -1,0 +1,16 @@
+-- Market analytics per (city, district, property_type) with each group's share of its city's listings.
+CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_MARKET_SUMMARY AS
+SELECT m.city AS city,
+       m.district AS district,
+       m.property_type AS property_type,
+       m.total_listings AS total_listings,
+       m.avg_price AS avg_price,
+       m.median_price AS median_price,
+       m.min_price AS min_price,
+       m.max_price AS max_price,
+       m.avg_price_per_sqm AS avg_price_per_sqm,
+       m.avg_area AS avg_area,
+       m.avg_bedrooms AS avg_bedrooms,
+       m.total_listings / SUM(m.total_listings) OVER (PARTITION BY m.city) AS share_of_city_listings,
+       m.updated_at AS updated_at
+FROM ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS m

@@ -1,0 +1,26 @@
+INSERT INTO STAGING_DB.CLEANED.DATA_QUALITY_LOG (
+    run_id, rows_in, ids_in, tombstones_in, rows_inserted, rows_updated, rows_upserted, rows_deleted,
+    silver_rows, score_0_0, score_0_2, score_0_4, score_0_6, score_0_8, score_1_0,
+    price_missing, area_missing, location_missing, bedrooms_missing, city_missing, logged_at
+)
+SELECT %(run_id)s AS run_id,
+       %(rows_in)s AS rows_in,
+       %(ids_in)s AS ids_in,
+       %(tombstones_in)s AS tombstones_in,
+       %(rows_inserted)s AS rows_inserted,
+       %(rows_updated)s AS rows_updated,
+       %(rows_upserted)s AS rows_upserted,
+       %(rows_deleted)s AS rows_deleted,
+       %(silver_rows)s AS silver_rows,
+       %(score_0_0)s AS score_0_0,
+       %(score_0_2)s AS score_0_2,
+       %(score_0_4)s AS score_0_4,
+       %(score_0_6)s AS score_0_6,
+       %(score_0_8)s AS score_0_8,
+       %(score_1_0)s AS score_1_0,
+       %(price_missing)s AS price_missing,
+       %(area_missing)s AS area_missing,
+       %(location_missing)s AS location_missing,
+       %(bedrooms_missing)s AS bedrooms_missing,
+       %(city_missing)s AS city_missing,
+       CURRENT_TIMESTAMP() AS logged_at
