@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from medallion_assets import automation, bronze, gold, ingestion, semantic, silver, source
+from medallion_assets import automation, bronze, gold, ingestion, ml, semantic, silver, source
 from medallion_assets.resources import build_resources
 
 
@@ -18,10 +18,17 @@ defs = dg.Definitions(
         ingestion.data_ingestion,
         bronze.bronze_real_estate,
         *[follow_upstream(a) for a in (*silver.assets, *gold.assets, *semantic.assets)],
+        # ML carries its own conditions: alerts and predictions follow gold, training is weekly or on demand
+        *ml.assets,
     ],
-    asset_checks=[*bronze.asset_checks, *silver.asset_checks, *gold.asset_checks, *semantic.asset_checks],
-    jobs=automation.jobs,
+    asset_checks=[
+        *bronze.asset_checks, *silver.asset_checks, *gold.asset_checks, *ml.asset_checks, *semantic.asset_checks
+    ],
+    jobs=[*automation.jobs, *ml.jobs],
     sensors=automation.sensors,
-    schedules=automation.schedules,
+    schedules=[*automation.schedules, *ml.schedules],
     resources=build_resources(),
+    # Steps are I/O-bound calls to MongoDB, Kafka and the warehouse: running them in the run's own
+    # process saves a Python start per step (sensor-driven freshness went from ~110 s to less).
+    executor=dg.in_process_executor,
 )

@@ -3,7 +3,7 @@
 Why views and why assets: the names and columns people build on stay put while the gold tables under them
 change, and declaring each view as an asset puts it in the lineage graph, so the UI shows which dashboard
 inputs a bad silver batch would touch. Views hold no data, so re-creating them is cheap and idempotent
-(CREATE OR REPLACE VIEW); V_ACTIVE_ANOMALIES belongs to the ML layer, beside ANOMALY_ALERTS.
+(CREATE OR REPLACE VIEW). V_ACTIVE_ANOMALIES reads the ML layer's ANOMALY_ALERTS.
 """
 
 import dagster as dg
@@ -27,6 +27,11 @@ VIEWS = {
         "ANALYTICS_DB.SEMANTIC.V_PRICE_TRENDS",
         ["gold_price_trends"],
         "Average price per city and month, with the change against the previous month.",
+    ),
+    "v_active_anomalies": (
+        "ANALYTICS_DB.SEMANTIC.V_ACTIVE_ANOMALIES",
+        ["anomaly_alerts", "gold_ml_features"],
+        "Open anomaly alerts (z-score and Isolation Forest) with the listing each one points at.",
     ),
 }
 

@@ -462,7 +462,7 @@ def test_gold_features_categories_and_quartile_boundaries(conn):
     assert trends[("Hồ Chí Minh", "2024-12")]["avg_price_per_sqm"] == 8e8
 
     views = semantic.refresh_views(conn)
-    assert views == {"v_property_listings": 9, "v_market_summary": 4, "v_price_trends": 3}
+    assert views == {"v_property_listings": 9, "v_market_summary": 4, "v_price_trends": 3, "v_active_anomalies": 0}
     listing = rows(conn, "ANALYTICS_DB.SEMANTIC.V_PROPERTY_LISTINGS WHERE id = 'g1'")[0]
     assert (listing["location"], listing["data_quality_score"], listing["price_category"]) == ("x", Decimal("1.0"),
                                                                                               "Budget")

@@ -1,0 +1,2 @@
+DELETE FROM ANALYTICS_DB.ML_RESULTS.FEATURE_IMPORTANCE
+WHERE model_version = %(model_version)s

@@ -1,0 +1,17 @@
+-- The model version the last training run produced (or found already registered).
+SELECT r.model_id AS model_id,
+       r.model_name AS model_name,
+       r.model_version AS model_version,
+       r.model_type AS model_type,
+       r.status AS status,
+       r.artifact_location AS artifact_location,
+       r.metrics:mae::FLOAT AS mae,
+       r.metrics:r2::FLOAT AS r2,
+       r.metrics:r2_log::FLOAT AS r2_log,
+       r.holdout_rows AS holdout_rows,
+       r.parameters:holdout_share::FLOAT AS holdout_share,
+       r.parameters:candidate::VARCHAR AS candidate
+FROM ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY r
+WHERE r.model_name = %(model_name)s
+ORDER BY r.last_trained_at DESC, r.created_at DESC, r.model_version
+LIMIT 1
