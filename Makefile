@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install pipeline dev test bench services-up services-down clean
+.PHONY: install browser pipeline dev test bench services-up services-down clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,20 @@ pipeline: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/medallion dev
 
+## Chromium for the browser tests (Debian package); skipped with a message where it cannot be installed
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian package chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "chromium is missing and cannot be installed here: the browser tests will be skipped"; \
+	fi
+
 ## make test: the whole pytest suite (starts its own servers on free ports)
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 ## make bench: scale runs, not part of make test

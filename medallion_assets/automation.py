@@ -10,6 +10,8 @@ Both sensors use a run key naming the oldest unhandled change or position, so th
 changes never start two runs, and their cursor records what they last requested.
 """
 
+from datetime import timedelta
+
 import dagster as dg
 
 from medallion_assets import warehouse
@@ -113,6 +115,29 @@ nightly_reconciliation = dg.ScheduleDefinition(
 # Follows its upstream: runs once all upstream assets are updated, none in progress, and their
 # blocking checks passed (a failed quality gate on silver keeps gold as it was).
 FOLLOW_UPSTREAM = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+
+# How stale each layer may get before the UI warns / fails it. The sensors keep ingestion and bronze
+# within seconds of the source while it changes; a day without a run means something is off. The
+# price model retrains weekly.
+_DAILY = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=24), warn_window=timedelta(hours=6))
+FRESHNESS_BY_GROUP = {
+    "ingestion": _DAILY,
+    "bronze": _DAILY,
+    "silver": _DAILY,
+    "gold": _DAILY,
+    "semantic": _DAILY,
+    "ml": _DAILY,
+}
+FRESHNESS_BY_ASSET = {
+    "price_model": dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7)),
+    "model_registry": dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7)),
+    "feature_importance": dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7)),
+}
+
+
+def freshness_for(spec: dg.AssetSpec):
+    return FRESHNESS_BY_ASSET.get(spec.key.to_user_string(), FRESHNESS_BY_GROUP.get(spec.group_name or ""))
+
 
 sensors = [mongo_changes_sensor, kafka_backlog_sensor, automation_sensor]
 schedules = [nightly_reconciliation]

@@ -28,6 +28,7 @@ from confluent_kafka import KafkaError, TopicPartition
 
 from medallion_assets import warehouse
 from medallion_assets.errors import MedallionError
+from medallion_assets.metadata import md_table
 from medallion_assets.ingestion import SOURCE_ASSET_KEY
 from medallion_assets.resources import KafkaResource, MongoResource, SnowflakeResource
 
@@ -278,6 +279,7 @@ def bronze_real_estate(
     with warehouse.connect(snowflake, schema="RAW_DB.LANDING") as conn:
         report = load_topic(conn, kafka, mongo.source_name, config, log=context.log)
         totals = warehouse.fetch_one(conn, "bronze/counts", {"kafka_topic": kafka.topic})
+        latest = warehouse.fetch_all(conn, "bronze/preview", {"kafka_topic": kafka.topic})
     elapsed = time.monotonic() - started
     loaded = report.rows + report.rejects
     return dg.MaterializeResult(
@@ -290,6 +292,7 @@ def bronze_real_estate(
             "partition_offsets": dg.MetadataValue.json({str(p): o for p, o in sorted(report.positions.items())}),
             "lag": dg.MetadataValue.json({str(p): lag for p, lag in sorted(report.lag.items())}),
             "rows_per_second": dg.MetadataValue.float(round(loaded / elapsed, 1) if elapsed else 0.0),
+            "latest_messages": dg.MetadataValue.md(md_table(latest)),
         }
     )
 

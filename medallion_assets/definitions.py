@@ -6,20 +6,28 @@ from medallion_assets import automation, bronze, gold, ingestion, ml, semantic, 
 from medallion_assets.resources import build_resources
 
 
+def with_freshness(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """Each layer's freshness policy (automation.FRESHNESS_BY_GROUP), so the UI flags stale tables."""
+    return assets_def.map_asset_specs(
+        lambda spec: spec.replace_attributes(freshness_policy=automation.freshness_for(spec))
+    )
+
+
 def follow_upstream(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
     """The layer materializes by itself whenever its upstream changed (see automation.FOLLOW_UPSTREAM)."""
-    return assets_def.map_asset_specs(lambda spec: spec.replace_attributes(automation_condition=automation.FOLLOW_UPSTREAM))
+    return assets_def.map_asset_specs(
+        lambda spec: spec.replace_attributes(automation_condition=automation.FOLLOW_UPSTREAM)
+    )
 
 
 defs = dg.Definitions(
     assets=[
         source.mongodb_listings,
         source.warehouse_schema,
-        ingestion.data_ingestion,
-        bronze.bronze_real_estate,
-        *[follow_upstream(a) for a in (*silver.assets, *gold.assets, *semantic.assets)],
+        *[with_freshness(a) for a in (ingestion.data_ingestion, bronze.bronze_real_estate)],
+        *[with_freshness(follow_upstream(a)) for a in (*silver.assets, *gold.assets, *semantic.assets)],
         # ML carries its own conditions: alerts and predictions follow gold, training is weekly or on demand
-        *ml.assets,
+        *[with_freshness(a) for a in ml.assets],
     ],
     asset_checks=[
         *bronze.asset_checks, *silver.asset_checks, *gold.asset_checks, *ml.asset_checks, *semantic.asset_checks

@@ -26,7 +26,6 @@ import time
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -38,6 +37,7 @@ from pydantic import Field
 from threadpoolctl import threadpool_limits
 
 from medallion_assets import ml_model, warehouse
+from medallion_assets.metadata import md_table
 from medallion_assets.errors import MedallionError
 from medallion_assets.local.services import medallion_home
 from medallion_assets.resources import SnowflakeResource
@@ -49,6 +49,33 @@ ALERTS_TABLE = f"{SCHEMA}.ANOMALY_ALERTS"
 PREDICTIONS_TABLE = f"{SCHEMA}.PRICE_PREDICTIONS"
 REGISTRY_TABLE = f"{SCHEMA}.MODEL_REGISTRY"
 IMPORTANCE_TABLE = f"{SCHEMA}.FEATURE_IMPORTANCE"
+
+_PREDICTION_COLUMNS = dg.TableSchema(
+    columns=[
+        dg.TableColumn("id", "VARCHAR", description="gold listing id"),
+        dg.TableColumn("predicted_price", "FLOAT", description="VND"),
+        dg.TableColumn("actual_price", "FLOAT", description="VND, the listing's price"),
+        dg.TableColumn("prediction_error", "FLOAT", description="predicted - actual"),
+        dg.TableColumn("prediction_error_pct", "FLOAT", description="|error| / actual"),
+        dg.TableColumn("model_version", "VARCHAR"),
+        dg.TableColumn("model_type", "VARCHAR"),
+        dg.TableColumn("features_used", "VARIANT"),
+        dg.TableColumn("prediction_set", "VARCHAR", description="holdout (evaluation) or current (champion scoring)"),
+        dg.TableColumn("run_id", "VARCHAR"),
+        dg.TableColumn("predicted_at", "TIMESTAMP_NTZ"),
+    ]
+)
+_IMPORTANCE_COLUMNS = dg.TableSchema(
+    columns=[
+        dg.TableColumn("model_version", "VARCHAR"),
+        dg.TableColumn("feature_name", "VARCHAR"),
+        dg.TableColumn("importance_score", "FLOAT", description="holdout MAE increase (VND) when shuffled"),
+        dg.TableColumn("importance_std", "FLOAT"),
+        dg.TableColumn("rank", "INTEGER", description="1 = most important"),
+        dg.TableColumn("method", "VARCHAR"),
+        dg.TableColumn("created_at", "TIMESTAMP_NTZ"),
+    ]
+)
 GOLD_ASSET = "gold_ml_features"
 DEFAULT_MODEL_NAME = "price_model"
 Z_SCORE_TYPES = ("PRICE_OUTLIER", "PRICE_PER_SQM_OUTLIER")
@@ -97,24 +124,6 @@ def _stage_parquet(conn, frame: pd.DataFrame, schema: pa.Schema, prefix: str, wo
     warehouse.put_file(conn, path, STAGE)
     path.unlink()
     return path.name
-
-
-def md_table(rows: list[dict]) -> str:
-    if not rows:
-        return "_(no rows)_"
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = []
-        for column in columns:
-            value = row[column]
-            if isinstance(value, float):
-                value = f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-            elif isinstance(value, Decimal):
-                value = f"{value:,}"
-            cells.append("" if value is None else str(value).replace("|", "\\|"))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def read_gold(conn) -> pd.DataFrame:
@@ -606,7 +615,7 @@ _REGISTRY_COLUMNS = dg.TableSchema(
             kinds={"snowflake"},
             description=f"{IMPORTANCE_TABLE}: permutation importance (holdout MAE increase when shuffled) of "
             "each input of the model version just trained, ranked 1..n.",
-            metadata={"dagster/table_name": IMPORTANCE_TABLE},
+            metadata={"dagster/table_name": IMPORTANCE_TABLE, "dagster/column_schema": _IMPORTANCE_COLUMNS},
         ),
     ],
 )
@@ -767,7 +776,7 @@ class ModelNameConfig(dg.Config):
     description=f"{PREDICTIONS_TABLE}: the held-out gold listings scored by the model version trained last "
     "(prediction_set 'holdout'), and every current gold listing scored by the champion ('current'). "
     "Runs after training and whenever gold changes.",
-    metadata={"dagster/table_name": PREDICTIONS_TABLE},
+    metadata={"dagster/table_name": PREDICTIONS_TABLE, "dagster/column_schema": _PREDICTION_COLUMNS},
 )
 def price_predictions(
     context: dg.AssetExecutionContext, config: ModelNameConfig, snowflake: SnowflakeResource

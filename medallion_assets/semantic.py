@@ -8,7 +8,7 @@ inputs a bad silver batch would touch. Views hold no data, so re-creating them i
 
 import dagster as dg
 
-from medallion_assets import warehouse
+from medallion_assets import metadata, warehouse
 from medallion_assets.resources import SnowflakeResource
 from medallion_assets.silver import ints
 
@@ -61,10 +61,15 @@ def refresh_views(conn) -> dict[str, int]:
 def semantic_views(snowflake: SnowflakeResource):
     with warehouse.connect(snowflake) as conn:
         rows = refresh_views(conn)
+        described = {key: metadata.describe(conn, view) for key, (view, _, _) in VIEWS.items()}
     for key, (view, _, _) in VIEWS.items():
         yield dg.MaterializeResult(
             asset_key=key,
-            metadata={"dagster/row_count": dg.MetadataValue.int(rows[key]), "view": dg.MetadataValue.text(view)},
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(rows[key]),
+                "view": dg.MetadataValue.text(view),
+                **described[key],
+            },
         )
 
 

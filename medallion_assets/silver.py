@@ -13,12 +13,12 @@ reach the quality bar.
 """
 
 import time
-from decimal import Decimal
 
 import dagster as dg
 from pydantic import Field
 
 from medallion_assets import warehouse
+from medallion_assets.metadata import describe, md_table
 from medallion_assets.resources import SnowflakeResource
 
 SILVER_TABLE = "STAGING_DB.CLEANED.SILVER_REAL_ESTATE"
@@ -137,24 +137,6 @@ SILVER_COLUMNS = column_schema([
 ])
 
 
-def md_table(rows: list[dict]) -> str:
-    if not rows:
-        return "_(no rows)_"
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = []
-        for column in columns:
-            value = row[column]
-            if isinstance(value, float):
-                value = f"{value:,.2f}"
-            elif isinstance(value, Decimal):
-                value = str(value)
-            cells.append("" if value is None else str(value).replace("|", "\\|"))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 class SilverConfig(dg.Config):
     full_refresh: bool = Field(
         default=False,
@@ -193,6 +175,7 @@ def silver_real_estate(context: dg.AssetExecutionContext, config: SilverConfig, 
         result = refresh_silver(conn, context.run.run_id, full_refresh=config.full_refresh)
         preview = warehouse.fetch_all(conn, "silver/preview")
         marks = warehouse.fetch_all(conn, "silver/watermarks")
+        quality_log = describe(conn, QUALITY_LOG_TABLE)
     elapsed = time.monotonic() - started
     context.log.info(
         f"silver: {result['rows_in']} bronze rows in, {result['rows_inserted']} inserted, "
@@ -225,6 +208,7 @@ def silver_real_estate(context: dg.AssetExecutionContext, config: SilverConfig, 
             "rows_upserted": dg.MetadataValue.int(result["rows_upserted"]),
             "rows_deleted": dg.MetadataValue.int(result["rows_deleted"]),
             "score_distribution": dg.MetadataValue.json(result["score_distribution"]),
+            **quality_log,
         },
     )
 

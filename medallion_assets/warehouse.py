@@ -91,9 +91,14 @@ def execute(
         raise MedallionError(f"SQL sql/{name}.sql failed: {exc.msg}") from exc
 
 
-def fetch_all(conn: SnowflakeConnection, name: str, params: Mapping[str, Any] | None = None) -> list[dict]:
+def fetch_all(
+    conn: SnowflakeConnection,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> list[dict]:
     """Rows of ``sql/<name>.sql`` as dicts with lower-case column names."""
-    cursor = execute(conn, name, params)
+    cursor = execute(conn, name, params, names)
     columns = [c[0].lower() for c in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
