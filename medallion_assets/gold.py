@@ -19,7 +19,7 @@ from pydantic import Field
 from medallion_assets import warehouse
 from medallion_assets.resources import SnowflakeResource
 from medallion_assets.metadata import md_table
-from medallion_assets.silver import DEFAULT_MIN_QUALITY_SCORE, column_schema, ints, merge_counts
+from medallion_assets.silver import DEFAULT_MIN_QUALITY_SCORE, column_schema, ints
 
 FEATURES_TABLE = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
 MARKET_TABLE = "ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS"
@@ -49,7 +49,7 @@ def refresh_gold(conn, min_quality_score: float = DEFAULT_MIN_QUALITY_SCORE) -> 
     warehouse.execute(conn, "gold/use_schema")
     changes = {}
     for table in ("ml_features", "market_analytics", "price_trends"):
-        merged = merge_counts(warehouse.execute(conn, f"gold/merge_{table}", params))
+        merged = warehouse.dml_counts(warehouse.execute(conn, f"gold/merge_{table}", params))
         deleted = warehouse.execute(conn, f"gold/delete_{table}", params).rowcount or 0
         changes[table] = {"inserted": merged["inserted"], "updated": merged["updated"], "deleted": int(deleted)}
     rows = ints(warehouse.fetch_one(conn, "gold/counts"))

@@ -97,17 +97,6 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _dml_counts(cursor) -> dict[str, int]:
-    """Snowflake answers a MERGE/UPDATE with one row: a 'number of rows <op>' column per kind of change."""
-    row = cursor.fetchone() or ()
-    counts = {"inserted": 0, "updated": 0, "deleted": 0}
-    for column, value in zip((c[0].lower() for c in cursor.description or ()), row):
-        for op in counts:
-            if column == f"number of rows {op}":
-                counts[op] = int(value or 0)
-    return counts
-
-
 def _executemany(conn, name: str, rows: list[dict]) -> None:
     if not rows:
         return
@@ -216,9 +205,9 @@ def detect_anomalies(conn, config: AnomalyConfig, run_id: str | None = None, run
                 for r in warehouse.fetch_all(conn, "ml/run_candidate_counts", params)}
     # MERGE runs on its own (the embedded warehouse cannot MERGE inside a transaction); a crash before the
     # resolve step is repaired by the next run, which recomputes everything.
-    merged = _dml_counts(warehouse.execute(conn, "ml/merge_alerts", params))
-    resolved = _dml_counts(warehouse.execute(conn, "ml/resolve_alerts", {**params, "anomaly_types": evaluated}))
-    removed = _dml_counts(warehouse.execute(conn, "ml/resolve_removed", params))
+    merged = warehouse.dml_counts(warehouse.execute(conn, "ml/merge_alerts", params))
+    resolved = warehouse.dml_counts(warehouse.execute(conn, "ml/resolve_alerts", {**params, "anomaly_types": evaluated}))
+    removed = warehouse.dml_counts(warehouse.execute(conn, "ml/resolve_removed", params))
     warehouse.execute(conn, "ml/clear_run_candidates", params)
     return {
         "run_id": run_id,

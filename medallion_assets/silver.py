@@ -37,17 +37,6 @@ def ints(row: dict) -> dict[str, int]:
     return {key: int(value or 0) for key, value in row.items()}
 
 
-def merge_counts(cursor) -> dict[str, int]:
-    """Snowflake answers a MERGE with one row: a 'number of rows <op>' column per kind of clause."""
-    row = cursor.fetchone() or ()
-    counts = {"inserted": 0, "updated": 0, "deleted": 0}
-    for column, value in zip((c[0].lower() for c in cursor.description or ()), row):
-        for op in counts:
-            if column == f"number of rows {op}":
-                counts[op] = int(value or 0)
-    return counts
-
-
 def quality_summary(conn, min_quality_score: float = DEFAULT_MIN_QUALITY_SCORE) -> dict:
     """Silver as a whole: rows, rows at or above the bar, listings per score and per failed rule."""
     row = ints(warehouse.fetch_one(conn, "silver/quality_summary", {"min_quality_score": min_quality_score}))
@@ -81,7 +70,7 @@ def refresh_silver(conn, run_id: str, full_refresh: bool = False) -> dict:
     # The embedded warehouse cannot run MERGE inside an explicit transaction, so it runs on its own;
     # a crash before the marks move re-reads the same range next time, which changes nothing.
     warehouse.execute(conn, "silver/use_schema")
-    merged = merge_counts(warehouse.execute(conn, "silver/merge_silver"))
+    merged = warehouse.dml_counts(warehouse.execute(conn, "silver/merge_silver"))
     summary = quality_summary(conn)
     counts = {
         **batch,

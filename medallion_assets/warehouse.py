@@ -108,6 +108,17 @@ def fetch_one(conn: SnowflakeConnection, name: str, params: Mapping[str, Any] | 
     return rows[0] if rows else {}
 
 
+def dml_counts(cursor) -> dict[str, int]:
+    """Snowflake answers a MERGE/UPDATE with one row: a 'number of rows <op>' column per kind of change."""
+    row = cursor.fetchone() or ()
+    counts = {"inserted": 0, "updated": 0, "deleted": 0}
+    for column, value in zip((c[0].lower() for c in cursor.description or ()), row):
+        for op in counts:
+            if column == f"number of rows {op}":
+                counts[op] = int(value or 0)
+    return counts
+
+
 @contextmanager
 def transaction(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
     """BEGIN ... COMMIT, or ROLLBACK when the block raises (or the process dies)."""

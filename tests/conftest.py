@@ -60,3 +60,58 @@ def stack(services_home, monkeypatch):
     with warehouse.connect(resources["snowflake"]) as conn:
         warehouse.apply_setup(conn)
     return resources
+
+
+@pytest.fixture(scope="module")
+def warehouse_port(tmp_path_factory):
+    """A warehouse (fakesnow server process) of the test module's own, on a free port.
+
+    The layer tests empty and refill their tables freely, so each module gets a server that
+    nobody else writes to.
+    """
+    import subprocess
+    import sys
+    import time
+
+    from medallion_assets.local import services
+
+    folder = tmp_path_factory.mktemp("warehouse")
+    port = services.free_port()
+    with open(folder / "server.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "medallion_assets.local.fakesnow_server", "--db-path", str(folder),
+             "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=services.PROJECT_ROOT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not services.answers("snowflake", services.Ports(mongo=0, s3=0, kafka=0, snowflake=port)):
+            if process.poll() is not None:
+                raise RuntimeError(f"fakesnow server exited with {process.returncode}: see {folder / 'server.log'}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fakesnow server did not answer on port {port} within 30 s")
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def snowflake_resource(warehouse_port):
+    """A dagster SnowflakeResource for the module's own warehouse."""
+    from dagster_snowflake import SnowflakeResource
+
+    from medallion_assets.local.services import embedded_snowflake_args
+
+    args = embedded_snowflake_args(warehouse_port)
+    return SnowflakeResource(
+        account=args.pop("account"),
+        user=args.pop("user"),
+        password=args.pop("password"),
+        additional_snowflake_connection_args={**args, "network_timeout": 60},
+    )

@@ -11,7 +11,6 @@ import time
 
 import dagster as dg
 import pytest
-from confluent_kafka import TopicPartition
 
 from medallion_assets import bronze, ingestion, source, warehouse
 from medallion_assets.local import seeding

@@ -8,8 +8,6 @@ synthetic generator's cities, districts and property types) for the Isolation Fo
 import datetime as dt
 import math
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -22,10 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import snowflake.connector
-from dagster_snowflake import SnowflakeResource
 
 from medallion_assets import ml, ml_model, warehouse
-from medallion_assets.local.services import PROJECT_ROOT, embedded_snowflake_args, free_port
+from medallion_assets.local.services import embedded_snowflake_args
 from medallion_assets.local.synthetic import CITIES, PROPERTY_TYPES, REFERENCE_DATE
 
 GOLD = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
@@ -45,42 +42,6 @@ FAST = {"rf_n_estimators": 30, "hgb_max_iter": 100, "importance_repeats": 2, "n_
 
 
 @pytest.fixture(scope="module")
-def warehouse_port(tmp_path_factory):
-    """Our own fakesnow server: started here, answering before any test runs, stopped at the end."""
-    folder = tmp_path_factory.mktemp("ml-warehouse")
-    port = free_port()
-    with open(folder / "server.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "medallion_assets.local.fakesnow_server", "--db-path", str(folder),
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(port):
-            if process.poll() is not None:
-                raise RuntimeError(f"fakesnow server exited with {process.returncode}; see {folder / 'server.log'}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"fakesnow server did not answer on port {port} within 30 s")
-            time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _answers(port: int) -> bool:
-    try:
-        with snowflake.connector.connect(**embedded_snowflake_args(port), login_timeout=2, network_timeout=2) as c:
-            return c.cursor().execute("SELECT 1 AS ok").fetchone() == (1,)
-    except Exception:
-        return False
-
-
-@pytest.fixture(scope="module")
 def module_conn(warehouse_port):
     conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=60)
     warehouse.apply_setup(conn)
@@ -95,17 +56,6 @@ def conn(module_conn):
     for table in [GOLD, *ML_TABLES]:
         module_conn.cursor().execute(f"DELETE FROM {table}")
     return module_conn
-
-
-@pytest.fixture
-def snowflake_resource(warehouse_port):
-    args = embedded_snowflake_args(warehouse_port)
-    return SnowflakeResource(
-        account=args.pop("account"),
-        user=args.pop("user"),
-        password=args.pop("password"),
-        additional_snowflake_connection_args={**args, "network_timeout": 60},
-    )
 
 
 # --- gold rows --------------------------------------------------------------------------------------

@@ -8,18 +8,14 @@ Dagster where the point is how they behave together (the blocking check).
 
 import datetime as dt
 import json
-import subprocess
-import sys
-import time
 from decimal import Decimal
 
 import dagster as dg
 import pytest
 import snowflake.connector
-from dagster_snowflake import SnowflakeResource
 
 from medallion_assets import gold, semantic, silver, warehouse
-from medallion_assets.local.services import PROJECT_ROOT, embedded_snowflake_args, free_port
+from medallion_assets.local.services import embedded_snowflake_args
 
 TABLES = [
     "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
@@ -38,42 +34,6 @@ TOPIC = "listings"
 
 
 @pytest.fixture(scope="module")
-def warehouse_port(tmp_path_factory):
-    """A fakesnow server process of our own on a free port, answering before the tests start."""
-    folder = tmp_path_factory.mktemp("warehouse")
-    port = free_port()
-    with open(folder / "server.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "medallion_assets.local.fakesnow_server", "--db-path", str(folder),
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"fakesnow server exited with {process.returncode}: see {folder / 'server.log'}")
-            try:
-                with snowflake.connector.connect(
-                    **embedded_snowflake_args(port), login_timeout=2, network_timeout=2
-                ) as probe:
-                    if probe.cursor().execute("SELECT 1 AS ok").fetchone() == (1,):
-                        break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
 def module_conn(warehouse_port):
     conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
     warehouse.apply_setup(conn)
@@ -87,17 +47,6 @@ def conn(module_conn):
     for table in TABLES:
         module_conn.cursor().execute(f"DELETE FROM {table}")
     return module_conn
-
-
-@pytest.fixture
-def snowflake_resource(warehouse_port):
-    args = embedded_snowflake_args(warehouse_port)
-    return SnowflakeResource(
-        account=args.pop("account"),
-        user=args.pop("user"),
-        password=args.pop("password"),
-        additional_snowflake_connection_args={**args, "network_timeout": 60},
-    )
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _answers(name: str, ports: Ports) -> bool:
+def answers(name: str, ports: Ports) -> bool:
     """True when the service answers a real protocol call."""
     try:
         if name == "mongo":
@@ -201,7 +201,7 @@ def status(home: Path | None = None) -> dict[str, dict]:
         name: {
             "pid": _running_pid(home, name),
             "port": ports.get(name),
-            "answers": _answers(name, ports),
+            "answers": answers(name, ports),
             "log": str(home / "logs" / f"{name}.log"),
         }
         for name in SERVICE_NAMES
@@ -250,7 +250,7 @@ def _start_one(name: str, home: Path, ports: Ports) -> None:
 def _wait_answer(name, ports, process, log_path, timeout, required=False) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _answers(name, ports):
+        if answers(name, ports):
             return True
         if process is not None and process.poll() is not None:
             raise MedallionError(
