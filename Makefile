@@ -40,9 +40,10 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
-## make bench: scale runs, not part of make test
+## make bench: every stage at 100,000 and 1,000,000 documents against the naive loader and the floor, not part of
+## make test; `make bench SIZES=20000` for a quick run. Results in benchmarks/results/ (see benchmarks/README.md)
 bench: $(STAMP)
-	$(BIN)/python -m pytest -q -m bench -s
+	$(BIN)/python -m benchmarks.run --sizes "$${SIZES:-100000,1000000}"
 
 services-up: $(STAMP)
 	$(BIN)/medallion services up

@@ -192,7 +192,15 @@ def load_topic(conn, kafka: KafkaResource, source: str, config: BronzeConfig, lo
     partitions = kafka.partitions(create=True)
     positions = {p: 0 for p in partitions} | stored_positions(conn, kafka.topic)
     report = LoadReport(positions=dict(positions))
-    consumer = kafka.consumer(group_id=f"medallion-{CONSUMER_NAME}", **{"queued.max.messages.kbytes": 262144})
+    consumer = kafka.consumer(
+        group_id=f"medallion-{CONSUMER_NAME}",
+        **{
+            # large fetches: each fetch of the embedded broker reads from its S3 log
+            "queued.max.messages.kbytes": 262144,
+            "max.partition.fetch.bytes": 16 * 1024 * 1024,
+            "fetch.max.bytes": 64 * 1024 * 1024,
+        },
+    )
     consumer.assign([TopicPartition(kafka.topic, p, positions[p]) for p in partitions])
     try:
         with tempfile.TemporaryDirectory(prefix="bronze-") as tmp:

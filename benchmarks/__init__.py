@@ -1,0 +1,1 @@
+"""Scale benchmark of the medallion pipeline (`make bench`); see benchmarks/README.md."""

@@ -1,0 +1,353 @@
+"""Scale benchmark: every stage of the pipeline at one or more sizes, against the naive loader and the floor.
+
+    python -m benchmarks.run --sizes 100000,1000000      # what `make bench` runs
+    python -m benchmarks.run --sizes 20000               # a quick run (~2 minutes)
+    python -m benchmarks.run --sizes 100000 --profile bronze
+
+Per size it starts its own embedded services on free ports with their state under
+`.medallion/bench/<size>` (never a developer's running services), runs each stage in its own
+process (benchmarks/stages.py) and reads that process's peak RSS from os.wait4, then stops the
+services. Results: benchmarks/results/<timestamp>-<size>.json and benchmarks/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RESULTS = PROJECT_ROOT / "benchmarks" / "results"
+CONFIG_VARS = [  # a configured real service must never be benchmarked by accident
+    "MONGO_URI", "MONGO_DATABASE", "MONGO_COLLECTION", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC",
+    "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD", "KAFKA_SSL_CA_LOCATION",
+    "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SNOWFLAKE_ROLE", "SNOWFLAKE_WAREHOUSE",
+]
+SERVERS = ("mongo", "kafka", "snowflake", "s3")
+GIB = 1024**3
+
+
+def machine() -> dict:
+    meminfo = {}
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            key, value = line.split(":", 1)
+            meminfo[key] = int(value.split()[0]) * 1024
+    except OSError:
+        pass
+    return {
+        "cpu_count": os.cpu_count(),
+        "memory_total_gib": round(meminfo.get("MemTotal", 0) / GIB, 1),
+        "memory_available_gib": round(meminfo.get("MemAvailable", 0) / GIB, 1),
+        "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def _server_peaks(home: Path) -> dict[str, float]:
+    """Peak RSS (VmHWM, MiB) of each embedded server since it started."""
+    peaks = {}
+    for name in SERVERS:
+        try:
+            pid = int((home / "run" / f"{name}.pid").read_text().strip())
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[name] = round(int(line.split()[1]) / 1024, 1)
+        except (OSError, ValueError):
+            pass
+    return peaks
+
+
+class Bench:
+    """Runs stages as child processes against one set of embedded services."""
+
+    def __init__(self, size: int, home: Path, env: dict, profile: str | None, profile_size: int | None, log):
+        self.size, self.home, self.env, self.log = size, home, env, log
+        self.profile, self.profile_size = profile, profile_size
+        self.stages: dict[str, dict] = {}
+
+    def run(self, name: str, stage: str, params: dict | None = None) -> dict:
+        result_path = self.home / f"result-{name}.json"
+        command = [sys.executable, "-m", "benchmarks.stages", stage, json.dumps(params or {}), str(result_path)]
+        profile_path = None
+        if self.profile == name and self.size == self.profile_size:
+            profile_path = RESULTS / f"profile-{name}-{self.size}.prof"
+            command += ["--profile", str(profile_path)]
+        started = time.perf_counter()
+        log_path = self.home / "logs" / f"stage-{name}.log"
+        with open(log_path, "wb") as log_file:
+            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env, stdout=log_file,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        if process.returncode != 0:
+            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-25:])
+            raise SystemExit(f"{tail}\nbenchmark stage {name} ({stage}) failed with exit code "
+                             f"{process.returncode}; its log: {log_path}")
+        result = json.loads(result_path.read_text())
+        seconds, rows = result["seconds"], result.get("rows") or 0
+        result.update(
+            rows_per_s=round(rows / seconds, 1) if seconds else None,
+            peak_rss_mib=round(usage.ru_maxrss / 1024, 1),  # KiB on Linux: this child alone
+            process_wall_seconds=round(wall, 2),
+            server_peak_rss_mib=_server_peaks(self.home),
+            load_average_1min=round(os.getloadavg()[0], 2),  # > cores: something else shared the machine
+        )
+        if profile_path:
+            result["profile"] = str(profile_path.relative_to(PROJECT_ROOT))
+            _write_profile_text(profile_path)
+        self.stages[name] = result
+        self.log(f"  {name:22s} {rows:>9,} rows  {seconds:8.2f} s  "
+                 f"{result['rows_per_s'] or 0:>11,.0f} rows/s  peak {result['peak_rss_mib']:>7,.0f} MiB")
+        return result
+
+
+def _write_profile_text(path: Path) -> None:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    out.write("== by own time ==\n")
+    stats.sort_stats("tottime").print_stats(30)
+    out.write("== by cumulative time ==\n")
+    stats.sort_stats("cumulative").print_stats(40)
+    path.with_suffix(".txt").write_text(out.getvalue())
+
+
+def bench_size(size: int, args, stamp: str, log) -> dict:
+    from medallion_assets.local import services
+
+    home = PROJECT_ROOT / ".medallion" / "bench" / str(size)
+    if home.exists():
+        services.down(home)  # leftovers of an interrupted run
+        shutil.rmtree(home)
+    (home / "dagster").mkdir(parents=True)
+    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    env.update(MEDALLION_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), PYTHONUNBUFFERED="1")
+    os.environ.update(MEDALLION_HOME=str(home))
+    for key in CONFIG_VARS:
+        os.environ.pop(key, None)
+    ports = services.Ports(mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(),
+                           snowflake=services.free_port())
+    log(f"size {size:,}: services on {ports} under {home}")
+    started = time.perf_counter()
+    services.up(ports, home)
+    services_seconds = time.perf_counter() - started
+    bench = Bench(size, home, env, args.profile, args.profile_size, log)
+    keep = home / "bronze-parquet"
+    try:
+        bench.run("setup", "setup")
+        bench.run("seed", "seed", {"count": size})
+        bench.run("mongo_read", "mongo_read")
+        bench.run("ingest", "ingest")
+        bench.run("bronze", "bronze", {"keep_dir": str(keep)})
+        bench.run("naive_loader", "naive", {"sample": min(args.naive_sample, size)})
+        bench.run("floor", "floor", {"keep_dir": str(keep)})
+        bench.run("silver", "silver", {"run_id": "bench-full"})
+        bench.run("gold", "gold")
+        bench.run("ml_anomalies", "ml_anomalies")
+        bench.run("ml_training", "ml_training", {"model_dir": str(home / "models"),
+                                                 "config": {"max_training_rows": args.max_training_rows}})
+        bench.run("ml_predictions", "ml_predictions")
+        bench.run("ingest_memory", "ingest_memory",
+                  {"count": min(size, args.memory_docs), "topic": "bench_ingest_memory"})
+        shutil.rmtree(keep, ignore_errors=True)
+        changes = max(1, size // 100)
+        bench.run("incr_mutate", "mutate", {"insert": changes, "reprice": changes, "random_seed": 43})
+        bench.run("incr_ingest", "ingest")
+        bench.run("incr_bronze", "bronze")
+        bench.run("incr_silver", "silver", {"run_id": "bench-incremental"})
+        bench.run("incr_gold", "gold")
+    finally:
+        services.down(home)
+    return summarize(size, bench.stages, services_seconds, args)
+
+
+def summarize(size: int, s: dict, services_seconds: float, args) -> dict:
+    def sec(*names):
+        return round(sum(s[n]["seconds"] for n in names), 2)
+
+    kafka_to_gold = sec("bronze", "silver", "gold")
+    full = sec("ingest", "bronze", "silver", "gold")
+    incremental = sec("incr_ingest", "incr_bronze", "incr_silver", "incr_gold")
+    naive_rate = s["naive_loader"]["rows_per_s"]
+    bronze_rate = s["bronze"]["rows_per_s"]
+    floor_seconds = s["floor"]["seconds"]
+    pipeline_stages = [n for n in s if n not in ("setup",)]
+    peak_name = max(pipeline_stages, key=lambda n: s[n]["peak_rss_mib"])
+    comparisons = {
+        "naive_sample_rows": s["naive_loader"]["rows"],
+        "naive_rows_per_s": naive_rate,
+        "naive_extrapolated_seconds": round(size / naive_rate, 1) if naive_rate else None,
+        "bronze_rows_per_s": bronze_rate,
+        "bronze_vs_naive_x": round(bronze_rate / naive_rate, 1) if naive_rate else None,
+        "floor_seconds": round(floor_seconds, 3),
+        "floor_rows_per_s": s["floor"]["rows_per_s"],
+        "floor_copy_only_seconds": round(s["floor"]["copy_seconds"], 3),
+        "bronze_vs_floor_x": round(s["bronze"]["seconds"] / floor_seconds, 1) if floor_seconds else None,
+        "bronze_publish_seconds": round(s["bronze"]["publish_seconds"], 2),
+        "bronze_publish_vs_floor_x": round(s["bronze"]["publish_seconds"] / floor_seconds, 1) if floor_seconds else None,
+        "bronze_consume_and_classify_seconds": round(s["bronze"]["consume_and_classify_seconds"], 2),
+        "ingest_mongo_rows_per_s": s["ingest"]["rows_per_s"],
+        "ingest_memory_rows_per_s": s["ingest_memory"]["rows_per_s"],
+        "ingest_memory_serialize_only_rows_per_s": round(
+            s["ingest_memory"]["rows"] / s["ingest_memory"]["serialize_only_seconds"], 1),
+        "mongo_read_only_rows_per_s": s["mongo_read"]["rows_per_s"],
+    }
+    incremental_summary = {
+        "changes": {"inserted": s["incr_mutate"]["inserted"], "repriced": s["incr_mutate"]["repriced"]},
+        "messages": s["incr_ingest"]["rows"],
+        "seconds": incremental,
+        "full_seconds": full,
+        "share_of_full": round(incremental / full, 3) if full else None,
+        "by_stage": {n: round(s[f"incr_{n}"]["seconds"], 2) for n in ("ingest", "bronze", "silver", "gold")},
+    }
+    goals = {
+        "bronze_100x_naive": comparisons["bronze_vs_naive_x"] is not None and comparisons["bronze_vs_naive_x"] >= 100,
+        "bronze_within_3x_floor": comparisons["bronze_vs_floor_x"] is not None and comparisons["bronze_vs_floor_x"] <= 3,
+        "kafka_to_gold_under_90s": kafka_to_gold < 90 if size >= 1_000_000 else None,
+        "training_under_120s": s["ml_training"]["seconds"] < 120 if size >= 1_000_000 else None,
+        "incremental_at_most_10pct": incremental_summary["share_of_full"] is not None
+        and incremental_summary["share_of_full"] <= 0.10,
+        "peak_memory_under_2gib": s[peak_name]["peak_rss_mib"] < 2048,
+    }
+    return {
+        "size": size,
+        "machine": machine(),
+        "services_start_seconds": round(services_seconds, 2),
+        "stages": s,
+        "end_to_end": {"kafka_to_gold_seconds": kafka_to_gold,
+                       "kafka_to_gold_rows_per_s": round(size / kafka_to_gold, 1) if kafka_to_gold else None,
+                       "mongo_to_gold_seconds": full,
+                       "ml_seconds": sec("ml_anomalies", "ml_training", "ml_predictions")},
+        "comparisons": comparisons,
+        "incremental": incremental_summary,
+        "peak_stage": {"stage": peak_name, "peak_rss_mib": s[peak_name]["peak_rss_mib"]},
+        "goals": goals,
+        "settings": {"naive_sample": args.naive_sample, "memory_docs": args.memory_docs,
+                     "max_training_rows": args.max_training_rows, "bronze_batch_size": 50_000,
+                     "ingestion": {"batch_size": 100, "acknowledge_every": 5000}},
+    }
+
+
+STAGE_ROWS = [
+    ("seed", "seed into MongoDB (nx-27017)", "insert_many, 1,000 per call"),
+    ("mongo_read", "MongoDB read alone", "keyset find, no Kafka: the source's own bound"),
+    ("ingest", "MongoDB -> Kafka (data_ingestion)", "the asset via dagster.materialize"),
+    ("ingest_memory", "in-memory documents -> Kafka", "same ChangeReader/KafkaSender, no Mongo"),
+    ("bronze", "Kafka -> bronze", "consume, classify, Parquet, PUT, COPY INTO"),
+    ("silver", "bronze -> silver", "parse, dedupe, score, MERGE"),
+    ("gold", "silver -> gold (3 tables)", "MERGE + DELETE each"),
+    ("ml_anomalies", "ML: anomalies", "z-scores in SQL + Isolation Forest"),
+    ("ml_training", "ML: price model training", "rows = training rows"),
+    ("ml_predictions", "ML: predictions", "holdout + every gold row"),
+]
+
+
+def _f(value, digits=1):
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def markdown(reports: list[dict]) -> str:
+    m = reports[0]["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"{m['date']} · {m['cpu_count']} cores · {m['memory_total_gib']} GiB RAM · Python {m['python']} · "
+        f"{m['platform']}",
+        "",
+        "Embedded stand-ins (nx-27017, tansu on localbucket S3, fakesnow/DuckDB) on the same machine as the "
+        "pipeline. Each stage runs in its own process; *peak* is that process's max RSS (the servers' peaks "
+        "are in the JSON). `python -m benchmarks.run` wrote this file.",
+        "",
+    ]
+    for r in reports:
+        s, c, inc, e = r["stages"], r["comparisons"], r["incremental"], r["end_to_end"]
+        loads = [st.get("load_average_1min") for st in s.values() if st.get("load_average_1min") is not None]
+        lines += [f"## {r['size']:,} documents", ""]
+        if loads:
+            lines += [f"1-minute load average after the stages: {min(loads):.1f} to {max(loads):.1f} on "
+                      f"{m['cpu_count']} cores (above {m['cpu_count']} means other work shared the machine).", ""]
+        lines += ["| stage | rows | seconds | rows/s | peak MiB | note |", "|---|---:|---:|---:|---:|---|"]
+        for key, label, note in STAGE_ROWS:
+            st = s[key]
+            if key == "ml_training":
+                note = f"{st['rows']:,} of {st['gold_rows']:,} gold rows" + (
+                    f" (id-hash sample, max_training_rows={st['max_training_rows']:,})" if st["sampled"] else "")
+            lines.append(f"| {label} | {st['rows']:,} | {_f(st['seconds'], 2)} | {_f(st['rows_per_s'], 0)} | "
+                         f"{_f(st['peak_rss_mib'], 0)} | {note} |")
+        lines += [
+            f"| **Kafka -> gold** (bronze + silver + gold) | {r['size']:,} | **{_f(e['kafka_to_gold_seconds'], 2)}** | "
+            f"{_f(e['kafka_to_gold_rows_per_s'], 0)} | | sum of the three stages |",
+            f"| MongoDB -> gold | {r['size']:,} | {_f(e['mongo_to_gold_seconds'], 2)} | | | ingest + the above |",
+            "",
+            "| bronze compared with | seconds | rows/s | bronze is |",
+            "|---|---:|---:|---|",
+            f"| row-at-a-time `executemany` INSERT, batches of 100 (measured on {c['naive_sample_rows']:,} rows, "
+            f"extrapolated) | {_f(c['naive_extrapolated_seconds'])} | {_f(c['naive_rows_per_s'], 0)} | "
+            f"**{_f(c['bronze_vs_naive_x'])}× faster** |",
+            f"| floor: DuckDB in-process, same rows from local Parquet, JSON parsed | {_f(c['floor_seconds'], 2)} | "
+            f"{_f(c['floor_rows_per_s'], 0)} | **{_f(c['bronze_vs_floor_x'])}× slower** end to end; its publish "
+            f"step (PUT + COPY + commit, {_f(c['bronze_publish_seconds'], 2)} s) is {_f(c['bronze_publish_vs_floor_x'])}× |",
+            "",
+            f"Ingestion is bounded by the source: MongoDB read alone {_f(c['mongo_read_only_rows_per_s'], 0)} docs/s, "
+            f"Mongo -> Kafka {_f(c['ingest_mongo_rows_per_s'], 0)} docs/s, the same code from memory "
+            f"{_f(c['ingest_memory_rows_per_s'], 0)} docs/s ({s['ingest_memory']['rows']:,} docs; serialization "
+            f"alone {_f(c['ingest_memory_serialize_only_rows_per_s'], 0)} docs/s).",
+            "",
+            f"Incremental: {inc['changes']['inserted']:,} new + {inc['changes']['repriced']:,} repriced documents "
+            f"({inc['messages']:,} messages) to gold in **{_f(inc['seconds'], 2)} s**, "
+            f"{_f(100 * inc['share_of_full'])}% of the full run's {_f(inc['full_seconds'], 2)} s "
+            f"(ingest {inc['by_stage']['ingest']} s, bronze {inc['by_stage']['bronze']} s, silver "
+            f"{inc['by_stage']['silver']} s, gold {inc['by_stage']['gold']} s).",
+            "",
+            "Goals: " + ", ".join(f"{k} {'✅' if v else '❌'}" for k, v in r["goals"].items() if v is not None)
+            + f". Highest process peak: {r['peak_stage']['stage']} {_f(r['peak_stage']['peak_rss_mib'], 0)} MiB.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated document counts")
+    parser.add_argument("--naive-sample", type=int, default=5000, help="rows the row-at-a-time loader inserts")
+    parser.add_argument("--memory-docs", type=int, default=100_000,
+                        help="documents (at most) for the in-memory ingestion run")
+    parser.add_argument("--max-training-rows", type=int, default=200_000, help="PriceModelConfig.max_training_rows")
+    parser.add_argument("--profile", default=None, help="cProfile this stage (e.g. bronze, silver, ml_training)")
+    parser.add_argument("--profile-size", type=int, default=None,
+                        help="the size at which --profile applies (default: the first size; the profiler slows the "
+                        "stage, so its time at that size is not comparable)")
+    args = parser.parse_args(argv)
+    sizes = [int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()]
+    if args.profile and args.profile_size is None:
+        args.profile_size = sizes[0]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    reports = []
+    for size in sizes:
+        report = bench_size(size, args, stamp, lambda text: print(text, flush=True))
+        path = RESULTS / f"{stamp}-{size}.json"
+        path.write_text(json.dumps(report, indent=2, default=str))
+        reports.append(report)
+        (RESULTS / "latest.md").write_text(markdown(reports))  # after each size: a partial run still reports
+        print(f"wrote {path.relative_to(PROJECT_ROOT)} and benchmarks/results/latest.md", flush=True)
+    print(markdown(reports))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
