@@ -184,7 +184,7 @@ def stage_bronze(params: dict) -> dict:
             publish_time[0] += time.perf_counter() - t
 
     def keeping_put(conn, local_path, stage):
-        if keep and local_path.name.endswith("_rows.parquet"):
+        if keep and local_path.name.startswith("rows_"):  # bronze stages rows_<id>.parquet, rejects_<id>.parquet
             try:
                 os.link(local_path, keep / local_path.name)
             except OSError:

@@ -23,7 +23,6 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 import pyarrow as pa
-import pyarrow.parquet as pq
 from confluent_kafka import KafkaError, TopicPartition
 
 from medallion_assets import warehouse
@@ -135,11 +134,7 @@ def publish(conn, batch: LoadBatch, source: str, workdir: Path) -> str:
     files = {}
     for kind, columns, schema in (("rows", batch.rows, ROW_SCHEMA), ("rejects", batch.rejects, REJECT_SCHEMA)):
         if columns["kafka_offset"]:
-            path = workdir / f"{load_id}_{kind}.parquet"
-            pq.write_table(pa.table(columns, schema=schema), path, compression="zstd")
-            warehouse.put_file(conn, path, STAGE)
-            path.unlink()
-            files[kind] = path.name
+            files[kind] = warehouse.stage_parquet(conn, pa.table(columns, schema=schema), STAGE, workdir, kind)
     params = {"load_id": load_id, "source": source}
     with warehouse.transaction(conn):
         if "rows" in files:

@@ -32,7 +32,6 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import Field
 from threadpoolctl import threadpool_limits
 
@@ -108,11 +107,8 @@ def _executemany(conn, name: str, rows: list[dict]) -> None:
 
 def _stage_parquet(conn, frame: pd.DataFrame, schema: pa.Schema, prefix: str, workdir: Path) -> str:
     """Write `frame` as Parquet and PUT it to the ML stage; returns the staged file name."""
-    path = workdir / f"{prefix}_{uuid.uuid4().hex}.parquet"
-    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), path, compression="zstd")
-    warehouse.put_file(conn, path, STAGE)
-    path.unlink()
-    return path.name
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    return warehouse.stage_parquet(conn, table, STAGE, workdir, prefix)
 
 
 def read_gold(conn) -> pd.DataFrame:

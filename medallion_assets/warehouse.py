@@ -9,6 +9,7 @@ is wrong, and keep transactions explicit.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
@@ -150,3 +151,21 @@ def put_file(conn: SnowflakeConnection, local_path: Path, stage: str) -> None:
         conn.cursor().execute(f"PUT 'file://{local_path.as_posix()}' @{stage} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
     except DatabaseError as exc:
         raise MedallionError(f"PUT of {local_path.name} to @{stage} failed: {exc.msg}") from exc
+
+
+def stage_parquet(conn: SnowflakeConnection, table, stage: str, workdir: Path, prefix: str) -> str:
+    """Write an Arrow table as one Parquet file, PUT it to `stage`, and return the staged file name.
+
+    The bulk path on Snowflake and the embedded warehouse alike (write_pandas fails on the latter);
+    COPY INTO ... FROM @stage/<name> then loads it.
+    """
+    import pyarrow.parquet as pq
+
+    path = workdir / f"{prefix}_{uuid.uuid4().hex}.parquet"
+    pq.write_table(table, path, compression="zstd")
+    try:
+        put_file(conn, path, stage)
+    finally:
+        path.unlink(missing_ok=True)
+    return path.name
+
