@@ -27,7 +27,7 @@ from confluent_kafka import KafkaError, TopicPartition
 
 from medallion_assets import warehouse
 from medallion_assets.errors import MedallionError
-from medallion_assets.metadata import md_table
+from medallion_assets.metadata import column_schema, md_table
 from medallion_assets.ingestion import SOURCE_ASSET_KEY
 from medallion_assets.resources import KafkaResource, MongoResource, SnowflakeResource
 
@@ -43,8 +43,7 @@ ROW_SCHEMA = pa.schema(
         ("kafka_partition", pa.int32()),
         ("kafka_offset", pa.int64()),
         ("kafka_timestamp", pa.timestamp("ms")),
-    ]
-)
+    ])
 REJECT_SCHEMA = pa.schema(
     [
         ("message_key", pa.string()),
@@ -53,8 +52,7 @@ REJECT_SCHEMA = pa.schema(
         ("kafka_topic", pa.string()),
         ("kafka_partition", pa.int32()),
         ("kafka_offset", pa.int64()),
-    ]
-)
+    ])
 
 
 def _reject_constant(name: str):
@@ -255,20 +253,18 @@ def _cached_ends(consumer, topic: str, partitions: list[int]) -> dict[int, int]:
     "exactly once from warehouse-kept positions; unparseable messages go to BRONZE_REJECTS.",
     metadata={
         "dagster/table_name": "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
-        "dagster/column_schema": dg.TableSchema(
-            columns=[
-                dg.TableColumn("id", "VARCHAR", description="Mongo _id (the message key)"),
-                dg.TableColumn("raw_data", "VARIANT", description="the document as JSON; NULL for a delete"),
-                dg.TableColumn("op", "VARCHAR", description="r snapshot, c insert, u update, d delete"),
-                dg.TableColumn("ingested_at", "TIMESTAMP_NTZ"),
-                dg.TableColumn("source", "VARCHAR", description="mongodb:<database>.<collection>"),
-                dg.TableColumn("kafka_topic", "VARCHAR"),
-                dg.TableColumn("kafka_partition", "INTEGER"),
-                dg.TableColumn("kafka_offset", "BIGINT"),
-                dg.TableColumn("kafka_timestamp", "TIMESTAMP_NTZ"),
-                dg.TableColumn("load_id", "VARCHAR", description="the batch (transaction) that loaded the row"),
-            ]
-        ),
+        "dagster/column_schema": column_schema([
+            ("id", "VARCHAR", "Mongo _id (the message key)"),
+            ("raw_data", "VARIANT", "the document as JSON; NULL for a delete"),
+            ("op", "VARCHAR", "r snapshot, c insert, u update, d delete"),
+            ("ingested_at", "TIMESTAMP_NTZ", ""),
+            ("source", "VARCHAR", "mongodb:<database>.<collection>"),
+            ("kafka_topic", "VARCHAR", ""),
+            ("kafka_partition", "INTEGER", ""),
+            ("kafka_offset", "BIGINT", ""),
+            ("kafka_timestamp", "TIMESTAMP_NTZ", ""),
+            ("load_id", "VARCHAR", "the batch (transaction) that loaded the row"),
+        ]),
     },
 )
 def bronze_real_estate(
@@ -313,8 +309,7 @@ def bronze_offsets_unique(kafka: KafkaResource, snowflake: SnowflakeResource) ->
         metadata={
             "duplicated_offsets": dg.MetadataValue.int(len(duplicates)),
             "examples": dg.MetadataValue.json(
-                [{k: int(v) for k, v in d.items()} for d in duplicates[:10]]
-            ),
+                [{k: int(v) for k, v in d.items()} for d in duplicates[:10]]),
         },
     )
 

@@ -18,8 +18,8 @@ from pydantic import Field
 
 from medallion_assets import warehouse
 from medallion_assets.resources import SnowflakeResource
-from medallion_assets.metadata import md_table
-from medallion_assets.silver import DEFAULT_MIN_QUALITY_SCORE, column_schema, ints
+from medallion_assets.metadata import column_schema, md_table
+from medallion_assets.silver import DEFAULT_MIN_QUALITY_SCORE, ints
 
 FEATURES_TABLE = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
 MARKET_TABLE = "ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS"

@@ -36,6 +36,11 @@ def md_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def column_schema(columns: list[tuple[str, str, str]]) -> dg.TableSchema:
+    """A table's columns as (name, type, description); an empty description is left out."""
+    return dg.TableSchema(columns=[dg.TableColumn(n, t, description=d or None) for n, t, d in columns])
+
+
 def table_schema(conn, table: str) -> dg.TableSchema:
     """The columns of one of our tables or views, as the warehouse describes them."""
     database, schema, name = table.split(".")

@@ -36,7 +36,7 @@ from pydantic import Field
 from threadpoolctl import threadpool_limits
 
 from medallion_assets import ml_model, warehouse
-from medallion_assets.metadata import md_table
+from medallion_assets.metadata import column_schema, md_table
 from medallion_assets.errors import MedallionError
 from medallion_assets.local.services import medallion_home
 from medallion_assets.resources import SnowflakeResource
@@ -49,32 +49,28 @@ PREDICTIONS_TABLE = f"{SCHEMA}.PRICE_PREDICTIONS"
 REGISTRY_TABLE = f"{SCHEMA}.MODEL_REGISTRY"
 IMPORTANCE_TABLE = f"{SCHEMA}.FEATURE_IMPORTANCE"
 
-_PREDICTION_COLUMNS = dg.TableSchema(
-    columns=[
-        dg.TableColumn("id", "VARCHAR", description="gold listing id"),
-        dg.TableColumn("predicted_price", "FLOAT", description="VND"),
-        dg.TableColumn("actual_price", "FLOAT", description="VND, the listing's price"),
-        dg.TableColumn("prediction_error", "FLOAT", description="predicted - actual"),
-        dg.TableColumn("prediction_error_pct", "FLOAT", description="|error| / actual"),
-        dg.TableColumn("model_version", "VARCHAR"),
-        dg.TableColumn("model_type", "VARCHAR"),
-        dg.TableColumn("features_used", "VARIANT"),
-        dg.TableColumn("prediction_set", "VARCHAR", description="holdout (evaluation) or current (champion scoring)"),
-        dg.TableColumn("run_id", "VARCHAR"),
-        dg.TableColumn("predicted_at", "TIMESTAMP_NTZ"),
-    ]
-)
-_IMPORTANCE_COLUMNS = dg.TableSchema(
-    columns=[
-        dg.TableColumn("model_version", "VARCHAR"),
-        dg.TableColumn("feature_name", "VARCHAR"),
-        dg.TableColumn("importance_score", "FLOAT", description="holdout MAE increase (VND) when shuffled"),
-        dg.TableColumn("importance_std", "FLOAT"),
-        dg.TableColumn("rank", "INTEGER", description="1 = most important"),
-        dg.TableColumn("method", "VARCHAR"),
-        dg.TableColumn("created_at", "TIMESTAMP_NTZ"),
-    ]
-)
+_PREDICTION_COLUMNS = column_schema([
+    ("id", "VARCHAR", "gold listing id"),
+    ("predicted_price", "FLOAT", "VND"),
+    ("actual_price", "FLOAT", "VND, the listing's price"),
+    ("prediction_error", "FLOAT", "predicted - actual"),
+    ("prediction_error_pct", "FLOAT", "|error| / actual"),
+    ("model_version", "VARCHAR", ""),
+    ("model_type", "VARCHAR", ""),
+    ("features_used", "VARIANT", ""),
+    ("prediction_set", "VARCHAR", "holdout (evaluation) or current (champion scoring)"),
+    ("run_id", "VARCHAR", ""),
+    ("predicted_at", "TIMESTAMP_NTZ", ""),
+])
+_IMPORTANCE_COLUMNS = column_schema([
+    ("model_version", "VARCHAR", ""),
+    ("feature_name", "VARCHAR", ""),
+    ("importance_score", "FLOAT", "holdout MAE increase (VND) when shuffled"),
+    ("importance_std", "FLOAT", ""),
+    ("rank", "INTEGER", "1 = most important"),
+    ("method", "VARCHAR", ""),
+    ("created_at", "TIMESTAMP_NTZ", ""),
+])
 GOLD_ASSET = "gold_ml_features"
 DEFAULT_MODEL_NAME = "price_model"
 Z_SCORE_TYPES = ("PRICE_OUTLIER", "PRICE_PER_SQM_OUTLIER")
@@ -159,8 +155,7 @@ ALERT_SCHEMA = pa.schema(
         ("description", pa.string()),
         ("severity", pa.string()),
         ("city", pa.string()),
-    ]
-)
+    ])
 
 
 def detect_anomalies(conn, config: AnomalyConfig, run_id: str | None = None, run_at: dt.datetime | None = None,
@@ -241,25 +236,22 @@ def alert_summary(conn) -> dict:
     "(not deleted) when the listing is no longer anomalous. Runs whenever gold changes.",
     metadata={
         "dagster/table_name": ALERTS_TABLE,
-        "dagster/column_schema": dg.TableSchema(
-            columns=[
-                dg.TableColumn("alert_id", "VARCHAR", description="MD5(property_id|anomaly_type|detected_at)"),
-                dg.TableColumn("property_id", "VARCHAR", description="gold listing id"),
-                dg.TableColumn("anomaly_type", "VARCHAR",
-                               description="PRICE_OUTLIER, PRICE_PER_SQM_OUTLIER or ISOLATION_FOREST"),
-                dg.TableColumn("anomaly_score", "FLOAT", description="z, or the Isolation Forest score (0-1]"),
-                dg.TableColumn("expected_value", "FLOAT", description="city mean, or the peers' expected price"),
-                dg.TableColumn("actual_value", "FLOAT"),
-                dg.TableColumn("description", "VARCHAR"),
-                dg.TableColumn("severity", "VARCHAR", description="HIGH or MEDIUM"),
-                dg.TableColumn("city", "VARCHAR"),
-                dg.TableColumn("detected_at", "TIMESTAMP_NTZ", description="first detection of this episode"),
-                dg.TableColumn("last_detected_at", "TIMESTAMP_NTZ"),
-                dg.TableColumn("is_resolved", "BOOLEAN"),
-                dg.TableColumn("resolved_at", "TIMESTAMP_NTZ"),
-                dg.TableColumn("resolution", "VARCHAR", description="NO_LONGER_ANOMALOUS or LISTING_REMOVED"),
-            ]
-        ),
+        "dagster/column_schema": column_schema([
+            ("alert_id", "VARCHAR", "MD5(property_id|anomaly_type|detected_at)"),
+            ("property_id", "VARCHAR", "gold listing id"),
+            ("anomaly_type", "VARCHAR", "PRICE_OUTLIER, PRICE_PER_SQM_OUTLIER or ISOLATION_FOREST"),
+            ("anomaly_score", "FLOAT", "z, or the Isolation Forest score (0-1]"),
+            ("expected_value", "FLOAT", "city mean, or the peers' expected price"),
+            ("actual_value", "FLOAT", ""),
+            ("description", "VARCHAR", ""),
+            ("severity", "VARCHAR", "HIGH or MEDIUM"),
+            ("city", "VARCHAR", ""),
+            ("detected_at", "TIMESTAMP_NTZ", "first detection of this episode"),
+            ("last_detected_at", "TIMESTAMP_NTZ", ""),
+            ("is_resolved", "BOOLEAN", ""),
+            ("resolved_at", "TIMESTAMP_NTZ", ""),
+            ("resolution", "VARCHAR", "NO_LONGER_ANOMALOUS or LISTING_REMOVED"),
+        ]),
     },
 )
 def anomaly_alerts(
@@ -550,26 +542,24 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
     return report
 
 
-_REGISTRY_COLUMNS = dg.TableSchema(
-    columns=[
-        dg.TableColumn("model_id", "VARCHAR", description="<model_name>-<model_version>"),
-        dg.TableColumn("model_name", "VARCHAR"),
-        dg.TableColumn("model_version", "VARCHAR", description="hash of data snapshot, parameters, code version"),
-        dg.TableColumn("model_type", "VARCHAR"),
-        dg.TableColumn("training_date", "TIMESTAMP_NTZ"),
-        dg.TableColumn("metrics", "VARIANT", description="holdout r2, r2_log, mae, rmse, mape, candidates, ..."),
-        dg.TableColumn("parameters", "VARIANT"),
-        dg.TableColumn("status", "VARCHAR", description="champion, challenger or archived"),
-        dg.TableColumn("artifact_location", "VARCHAR", description="the joblib file of the fitted pipeline"),
-        dg.TableColumn("code_version", "VARCHAR"),
-        dg.TableColumn("data_snapshot", "VARCHAR"),
-        dg.TableColumn("training_rows", "INTEGER"),
-        dg.TableColumn("holdout_rows", "INTEGER"),
-        dg.TableColumn("last_trained_at", "TIMESTAMP_NTZ"),
-        dg.TableColumn("status_changed_at", "TIMESTAMP_NTZ"),
-        dg.TableColumn("created_at", "TIMESTAMP_NTZ"),
-    ]
-)
+_REGISTRY_COLUMNS = column_schema([
+    ("model_id", "VARCHAR", "<model_name>-<model_version>"),
+    ("model_name", "VARCHAR", ""),
+    ("model_version", "VARCHAR", "hash of data snapshot, parameters, code version"),
+    ("model_type", "VARCHAR", ""),
+    ("training_date", "TIMESTAMP_NTZ", ""),
+    ("metrics", "VARIANT", "holdout r2, r2_log, mae, rmse, mape, candidates, ..."),
+    ("parameters", "VARIANT", ""),
+    ("status", "VARCHAR", "champion, challenger or archived"),
+    ("artifact_location", "VARCHAR", "the joblib file of the fitted pipeline"),
+    ("code_version", "VARCHAR", ""),
+    ("data_snapshot", "VARCHAR", ""),
+    ("training_rows", "INTEGER", ""),
+    ("holdout_rows", "INTEGER", ""),
+    ("last_trained_at", "TIMESTAMP_NTZ", ""),
+    ("status_changed_at", "TIMESTAMP_NTZ", ""),
+    ("created_at", "TIMESTAMP_NTZ", ""),
+])
 
 
 @dg.multi_asset(
@@ -661,8 +651,7 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
             "model_version": dg.MetadataValue.text(report.model_version),
             "ranking": dg.MetadataValue.md(md_table(
                 [{"rank": r["rank"], "feature": r["feature_name"], "mae_increase_vnd": r["importance_score"],
-                  "std": r["importance_std"]} for r in report.importance]
-            )),
+                  "std": r["importance_std"]} for r in report.importance])),
         },
     )
 
@@ -680,8 +669,7 @@ PREDICTION_SCHEMA = pa.schema(
         ("model_type", pa.string()),
         ("features_used", pa.string()),
         ("prediction_set", pa.string()),
-    ]
-)
+    ])
 
 
 def _prediction_frame(rows: pd.DataFrame, predicted: np.ndarray, record: dict, prediction_set: str) -> pd.DataFrame:
@@ -714,8 +702,7 @@ def write_predictions(conn, model_name: str = DEFAULT_MODEL_NAME, run_id: str | 
     latest_pipeline, _ = ml_model.load_artifact(latest["artifact_location"])
     champion_pipeline = (
         latest_pipeline if champion["model_version"] == latest["model_version"]
-        else ml_model.load_artifact(champion["artifact_location"])[0]
-    )
+        else ml_model.load_artifact(champion["artifact_location"])[0])
     held = gold[ml_model.holdout_mask(gold["id"], float(latest["holdout_share"]))]
     frames = []
     with threadpool_limits(limits=1):  # see PriceModelConfig.n_threads

@@ -18,7 +18,7 @@ import dagster as dg
 from pydantic import Field
 
 from medallion_assets import warehouse
-from medallion_assets.metadata import describe, md_table
+from medallion_assets.metadata import column_schema, describe, md_table
 from medallion_assets.resources import SnowflakeResource
 
 SILVER_TABLE = "STAGING_DB.CLEANED.SILVER_REAL_ESTATE"
@@ -94,10 +94,6 @@ def refresh_silver(conn, run_id: str, full_refresh: bool = False) -> dict:
 
 
 # --- the asset ------------------------------------------------------------------------------------
-
-
-def column_schema(columns: list[tuple[str, str, str]]) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(n, t, description=d or None) for n, t, d in columns])
 
 
 SILVER_COLUMNS = column_schema([

@@ -76,14 +76,13 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
         from medallion_assets.definitions import defs
 
         instance = dg.DagsterInstance.get()
-        observed = defs.get_job_def("observe_source_job").execute_in_process(instance=instance)
         result = defs.get_implicit_global_asset_job_def().execute_in_process(instance=instance, raise_on_error=False)
         summary = summarize(defs, result)
     except MedallionError as exc:
         print(f"medallion: {exc}", file=sys.stderr)
         return 1
     print(summary.text)
-    print(f"pipeline finished in {time.monotonic() - started:.1f}s; source observed: {observed.success}")
+    print(f"pipeline finished in {time.monotonic() - started:.1f}s")
     return 0 if result.success and not summary.blocking_failures else 1
 
 
