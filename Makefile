@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install browser pipeline dev test bench services-up services-down clean
+.PHONY: install browser pipeline dev test lint format bench services-up services-down clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e '.[local,test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -39,6 +39,16 @@ browser:
 ## make test: the whole pytest suite (starts its own servers on free ports)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+## make lint: ruff's formatter (check only) and linter, as configured in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+## make format: apply ruff's formatter and its safe fixes
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 ## make bench: every stage at 100,000 and 1,000,000 documents against the naive loader and the floor, not part of
 ## make test; `make bench SIZES=20000` for a quick run. Results in benchmarks/results/ (see benchmarks/README.md)

@@ -11,7 +11,7 @@ import time
 
 from confluent_kafka import TopicPartition
 
-from medallion_assets import warehouse
+from medallion_assets.lib import warehouse
 
 TABLE = "RAW_DB.LANDING.BENCH_NAIVE_BRONZE"
 CREATE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (

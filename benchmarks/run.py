@@ -126,7 +126,7 @@ def _write_profile_text(path: Path) -> None:
 
 
 def bench_size(size: int, args, stamp: str, log) -> dict:
-    from medallion_assets.local import services
+    from medallion_assets.dev import services
 
     home = PROJECT_ROOT / ".medallion" / "bench" / str(size)
     if home.exists():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 
 def _resources():
-    from medallion_assets.resources import build_resources
+    from medallion_assets.defs.resources import build_resources
 
     return build_resources()
 
@@ -27,7 +27,7 @@ def _resources():
 
 
 def stage_setup(params: dict) -> dict:
-    from medallion_assets import warehouse
+    from medallion_assets.lib import warehouse
 
     resources = _resources()
     with warehouse.connect(resources["snowflake"]) as conn:
@@ -37,7 +37,7 @@ def stage_setup(params: dict) -> dict:
 
 
 def stage_seed(params: dict) -> dict:
-    from medallion_assets.local import seeding
+    from medallion_assets.dev import seeding
 
     with _resources()["mongo"].get_collection() as collection:
         started = time.perf_counter()
@@ -47,7 +47,7 @@ def stage_seed(params: dict) -> dict:
 
 def stage_mutate(params: dict) -> dict:
     """The incremental change set: insert `insert` new documents, reprice `reprice` existing ones."""
-    from medallion_assets.local import seeding
+    from medallion_assets.dev import seeding
 
     with _resources()["mongo"].get_collection() as collection:
         started = time.perf_counter()
@@ -73,7 +73,8 @@ def stage_ingest(params: dict) -> dict:
     """The real `data_ingestion` asset (ChangeReader + KafkaSender), through dagster.materialize."""
     import dagster as dg
 
-    from medallion_assets import ingestion, source
+    from medallion_assets.defs.ingestion import assets as ingestion
+    from medallion_assets.defs.source import assets as source
 
     resources = _resources()
     run_config = {"ops": {"data_ingestion": {"config": {
@@ -129,8 +130,8 @@ def stage_ingest_memory(params: dict) -> dict:
     code's own speed, without the Mongo stand-in."""
     from bson import ObjectId
 
-    from medallion_assets.ingestion import ChangeReader, Cursor, KafkaSender
-    from medallion_assets.local import synthetic
+    from medallion_assets.dev import synthetic
+    from medallion_assets.lib.cdc import ChangeReader, Cursor, KafkaSender
 
     kafka = _resources()["kafka"].model_copy(update={"topic": params["topic"]})
     started = time.perf_counter()
@@ -167,7 +168,8 @@ def stage_bronze(params: dict) -> dict:
     so the floor reads exactly the rows bronze loaded."""
     import shutil
 
-    from medallion_assets import bronze, warehouse
+    from medallion_assets.lib import bronze_loader as bronze
+    from medallion_assets.lib import warehouse
 
     resources = _resources()
     keep = Path(params["keep_dir"]) if params.get("keep_dir") else None
@@ -229,7 +231,7 @@ def stage_floor(params: dict) -> dict:
 
 
 def stage_silver(params: dict) -> dict:
-    from medallion_assets import silver, warehouse
+    from medallion_assets.lib import silver, warehouse
 
     with warehouse.connect(_resources()["snowflake"]) as conn:
         started = time.perf_counter()
@@ -240,7 +242,7 @@ def stage_silver(params: dict) -> dict:
 
 
 def stage_gold(params: dict) -> dict:
-    from medallion_assets import gold, warehouse
+    from medallion_assets.lib import gold, warehouse
 
     with warehouse.connect(_resources()["snowflake"]) as conn:
         started = time.perf_counter()
@@ -250,23 +252,23 @@ def stage_gold(params: dict) -> dict:
 
 
 def stage_ml_anomalies(params: dict) -> dict:
-    from medallion_assets import ml, warehouse
+    from medallion_assets.lib import anomalies, ml_tables, warehouse
 
-    with warehouse.connect(_resources()["snowflake"], schema=ml.SCHEMA) as conn:
+    with warehouse.connect(_resources()["snowflake"], schema=ml_tables.SCHEMA) as conn:
         started = time.perf_counter()
-        result = ml.detect_anomalies(conn, ml.AnomalyConfig())
+        result = anomalies.detect_anomalies(conn, anomalies.AnomalyConfig())
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "rows": result["isolation_forest"].get("rows", 0), "detected": result["detected"],
             "isolation_forest_seconds": result["isolation_forest"].get("seconds")}
 
 
 def stage_ml_training(params: dict) -> dict:
-    from medallion_assets import ml, warehouse
+    from medallion_assets.lib import ml_tables, registry, warehouse
 
-    config = ml.PriceModelConfig(model_dir=params["model_dir"], **params.get("config", {}))
-    with warehouse.connect(_resources()["snowflake"], schema=ml.SCHEMA) as conn:
+    config = registry.PriceModelConfig(model_dir=params["model_dir"], **params.get("config", {}))
+    with warehouse.connect(_resources()["snowflake"], schema=ml_tables.SCHEMA) as conn:
         started = time.perf_counter()
-        report = ml.train_price_model(conn, config)
+        report = registry.train_price_model(conn, config)
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "rows": report.training_rows, "gold_rows": report.gold_rows,
             "holdout_rows": report.holdout_rows, "sampled": report.sampled,
@@ -276,11 +278,11 @@ def stage_ml_training(params: dict) -> dict:
 
 
 def stage_ml_predictions(params: dict) -> dict:
-    from medallion_assets import ml, warehouse
+    from medallion_assets.lib import ml_tables, predictions, warehouse
 
-    with warehouse.connect(_resources()["snowflake"], schema=ml.SCHEMA) as conn:
+    with warehouse.connect(_resources()["snowflake"], schema=ml_tables.SCHEMA) as conn:
         started = time.perf_counter()
-        result = ml.write_predictions(conn)
+        result = predictions.write_predictions(conn)
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "rows": result["current_predictions"] + result["holdout_predictions"]}
 

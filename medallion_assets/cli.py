@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime as dt
-import json
 import sys
 from collections.abc import Sequence
 
-from medallion_assets.errors import MedallionError
+from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.output import print_rows
 
 DEFAULT_SEED_COUNT = 10_000
 
 
 def _services(args: argparse.Namespace) -> int:
-    from medallion_assets.local import services
+    from medallion_assets.dev import services
 
     if args.action == "up":
         ports = services.up()
@@ -33,8 +31,8 @@ def _services(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from medallion_assets.local import seeding
-    from medallion_assets.resources import mongo_resource, resolved
+    from medallion_assets.defs.resources import mongo_resource, resolved
+    from medallion_assets.dev import seeding
 
     mongo = resolved(mongo_resource())
     with mongo.get_collection() as collection:
@@ -57,8 +55,8 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from medallion_assets import warehouse
-    from medallion_assets.resources import resolved, snowflake_resource
+    from medallion_assets.defs.resources import resolved, snowflake_resource
+    from medallion_assets.lib import warehouse
 
     with warehouse.connect(resolved(snowflake_resource())) as conn:
         try:
@@ -71,34 +69,8 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-def print_rows(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table", out=None) -> None:
-    out = out or sys.stdout
-    if fmt == "json":
-        out.write(json.dumps([dict(zip(columns, map(_text, r))) for r in rows], ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        writer.writerows([[_text(v) for v in r] for r in rows])
-    else:
-        cells = [[_text(v) for v in r] for r in rows]
-        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-        out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
-        out.write("  ".join("-" * w for w in widths) + "\n")
-        for r in cells:
-            out.write("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() + "\n")
-        out.write(f"({len(rows)} rows)\n")
-
-
 def _pipeline(args: argparse.Namespace) -> int:
-    from medallion_assets.local import pipeline
+    from medallion_assets.dev import pipeline
 
     return pipeline.run(seed_count=args.count, random_seed=args.random_seed, start_services=not args.no_services)
 
@@ -108,7 +80,7 @@ def _dev(args: argparse.Namespace) -> int:
     import os
     import shutil
 
-    from medallion_assets.local import pipeline, services
+    from medallion_assets.dev import pipeline, services
 
     if pipeline.embedded_needed():
         services.up()

@@ -25,7 +25,7 @@ CONFIG_VARS = [
 @pytest.fixture(scope="session")
 def services_home(tmp_path_factory) -> Path:
     """Start the embedded servers once for the session; stop them at the end."""
-    from medallion_assets.local import services
+    from medallion_assets.dev import services
 
     home = tmp_path_factory.mktemp("medallion-home")
     saved = {k: os.environ.pop(k) for k in CONFIG_VARS if k in os.environ}
@@ -49,13 +49,13 @@ _counter = itertools.count()
 @pytest.fixture
 def stack(services_home, monkeypatch):
     """Resources for this test alone: a fresh collection and topic on the shared servers."""
-    from medallion_assets.resources import build_resources
+    from medallion_assets.defs.resources import build_resources
 
     suffix = f"{next(_counter)}_{uuid.uuid4().hex[:6]}"
     monkeypatch.setenv("MONGO_COLLECTION", f"details_{suffix}")
     monkeypatch.setenv("KAFKA_TOPIC", f"data_ingestion_{suffix}")
     resources = build_resources()
-    from medallion_assets import warehouse
+    from medallion_assets.lib import warehouse
 
     with warehouse.connect(resources["snowflake"]) as conn:
         warehouse.apply_setup(conn)
@@ -73,13 +73,13 @@ def warehouse_port(tmp_path_factory):
     import sys
     import time
 
-    from medallion_assets.local import services
+    from medallion_assets.dev import services
 
     folder = tmp_path_factory.mktemp("warehouse")
     port = services.free_port()
     with open(folder / "server.log", "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "medallion_assets.local.fakesnow_server", "--db-path", str(folder),
+            [sys.executable, "-m", "medallion_assets.dev.fakesnow_server", "--db-path", str(folder),
              "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=services.PROJECT_ROOT,
         )
@@ -106,7 +106,7 @@ def snowflake_resource(warehouse_port):
     """A dagster SnowflakeResource for the module's own warehouse."""
     from dagster_snowflake import SnowflakeResource
 
-    from medallion_assets.local.services import embedded_snowflake_args
+    from medallion_assets.dev.services import embedded_snowflake_args
 
     args = embedded_snowflake_args(warehouse_port)
     return SnowflakeResource(

@@ -1,0 +1,107 @@
+"""What keeps the tables fresh without a click, applied to every asset in one place (definitions.py).
+
+- `mongo_changes_sensor`: source changes not shipped yet -> an ingestion + bronze run.
+- `kafka_backlog_sensor`: messages in the topic that bronze has not loaded -> a bronze run.
+- declarative automation: everything below bronze materializes when its upstream changed
+  (and its upstream's blocking checks passed), evaluated by `medallion_automation`.
+- `nightly_reconciliation`: every check over the whole graph, once a night.
+- `observe_source_schedule`: the MongoDB collection's document count, every hour.
+- freshness policies per layer, so the UI flags a table that fell behind.
+
+The two sensors (defs/ingestion/sensors.py, defs/bronze/sensors.py) use a run key naming the oldest unhandled change or position, so the same
+changes never start two runs, and their cursor records what they last requested.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+
+observe_source_job = dg.define_asset_job(
+    "observe_source_job",
+    selection=dg.AssetSelection.assets("mongodb_listings"),
+    description="Observe the MongoDB collection (document count as its data version).",
+)
+
+reconciliation_job = dg.define_asset_job(
+    "reconciliation_job",
+    selection=dg.AssetSelection.all_asset_checks(),
+    description="Every asset check over the whole graph, without materializing anything.",
+)
+
+
+observe_source_schedule = dg.ScheduleDefinition(
+    name="observe_source_schedule",
+    job=observe_source_job,
+    cron_schedule="0 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Observes the MongoDB collection every hour, so the UI shows when the source last changed.",
+)
+
+
+def skip_for_error(context: dg.SensorEvaluationContext, exc: Exception) -> dg.SkipReason:
+    context.log.warning(f"{type(exc).__name__}: {exc}")
+    return dg.SkipReason(f"could not look for changes: {exc}")
+
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "medallion_automation",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=15,
+    description="Evaluates the automation conditions: silver -> gold -> ML -> semantic follow bronze by themselves.",
+)
+
+
+nightly_reconciliation = dg.ScheduleDefinition(
+    name="nightly_reconciliation",
+    job=reconciliation_job,
+    cron_schedule="0 2 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Runs every asset check over the whole graph at 02:00.",
+)
+
+
+# Follows its upstream: runs once all upstream assets are updated, none in progress, and their
+# blocking checks passed (a failed quality gate on silver keeps gold as it was).
+FOLLOW_UPSTREAM = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+
+
+# Layers that follow their upstream by themselves; the price model (and the registry and importance it writes)
+# is trained weekly by weekly_retrain_schedule or on demand, never because gold changed.
+FOLLOWS_UPSTREAM_GROUPS = ("silver", "gold", "semantic", "ml")
+ON_DEMAND_ASSETS = ("price_model", "model_registry", "feature_importance")
+
+# How stale each layer may get before the UI warns / fails it. The sensors keep ingestion and bronze
+# within seconds of the source while it changes; a day without a run means something is off. The
+# price model retrains weekly.
+_DAILY = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=24), warn_window=timedelta(hours=6))
+
+FRESHNESS_BY_GROUP = {
+    "ingestion": _DAILY,
+    "bronze": _DAILY,
+    "silver": _DAILY,
+    "gold": _DAILY,
+    "semantic": _DAILY,
+    "ml": _DAILY,
+}
+
+FRESHNESS_BY_ASSET = {
+    "price_model": dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7)),
+    "model_registry": dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7)),
+    "feature_importance": dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7)),
+}
+
+
+
+def freshness_for(spec: dg.AssetSpec):
+    return FRESHNESS_BY_ASSET.get(spec.key.to_user_string(), FRESHNESS_BY_GROUP.get(spec.group_name or ""))
+
+
+def automation_for(spec: dg.AssetSpec):
+    follows = spec.group_name in FOLLOWS_UPSTREAM_GROUPS and spec.key.to_user_string() not in ON_DEMAND_ASSETS
+    return FOLLOW_UPSTREAM if follows else spec.automation_condition
+
+
+def apply_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Each asset's freshness policy and automation condition, from the tables above."""
+    return spec.replace_attributes(freshness_policy=freshness_for(spec), automation_condition=automation_for(spec))

@@ -1,0 +1,65 @@
+"""Bronze: Kafka topic -> RAW_DB.LANDING.BRONZE_REAL_ESTATE, exactly once per message (lib/bronze_loader.py)."""
+
+import time
+
+import dagster as dg
+from dagster_snowflake import SnowflakeResource
+
+from medallion_assets.lib import warehouse
+from medallion_assets.lib.bronze_loader import BronzeConfig, load_topic
+from medallion_assets.lib.kafka import KafkaResource
+from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.mongo import MongoResource
+
+
+@dg.asset(
+    name="bronze_real_estate",
+    group_name="bronze",
+    deps=["data_ingestion", "warehouse_schema"],
+    kinds={"kafka", "snowflake"},
+    pool="bronze_loader",
+    description="RAW_DB.LANDING.BRONZE_REAL_ESTATE: one row per Kafka message (raw JSON in a VARIANT), loaded "
+    "exactly once from warehouse-kept positions; unparseable messages go to BRONZE_REJECTS.",
+    metadata={
+        "dagster/table_name": "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
+        "dagster/column_schema": column_schema([
+            ("id", "VARCHAR", "Mongo _id (the message key)"),
+            ("raw_data", "VARIANT", "the document as JSON; NULL for a delete"),
+            ("op", "VARCHAR", "r snapshot, c insert, u update, d delete"),
+            ("ingested_at", "TIMESTAMP_NTZ", ""),
+            ("source", "VARCHAR", "mongodb:<database>.<collection>"),
+            ("kafka_topic", "VARCHAR", ""),
+            ("kafka_partition", "INTEGER", ""),
+            ("kafka_offset", "BIGINT", ""),
+            ("kafka_timestamp", "TIMESTAMP_NTZ", ""),
+            ("load_id", "VARCHAR", "the batch (transaction) that loaded the row"),
+        ]),
+    },
+)
+def bronze_real_estate(
+    context: dg.AssetExecutionContext,
+    config: BronzeConfig,
+    kafka: KafkaResource,
+    mongo: MongoResource,
+    snowflake: SnowflakeResource,
+) -> dg.MaterializeResult:
+    started = time.monotonic()
+    with warehouse.connect(snowflake, schema="RAW_DB.LANDING") as conn:
+        report = load_topic(conn, kafka, mongo.source_name, config, log=context.log)
+        totals = warehouse.fetch_one(conn, "bronze/counts", {"kafka_topic": kafka.topic})
+        latest = warehouse.fetch_all(conn, "bronze/preview", {"kafka_topic": kafka.topic})
+    elapsed = time.monotonic() - started
+    loaded = report.rows + report.rejects
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(int(totals["bronze_rows"])),
+            "rows_loaded": dg.MetadataValue.int(report.rows),
+            "rejects": dg.MetadataValue.int(report.rejects),
+            "rejects_total": dg.MetadataValue.int(int(totals["rejected_rows"])),
+            "batches": dg.MetadataValue.int(report.batches),
+            "partition_offsets": dg.MetadataValue.json({str(p): o for p, o in sorted(report.positions.items())}),
+            "lag": dg.MetadataValue.json({str(p): lag for p, lag in sorted(report.lag.items())}),
+            "rows_per_second": dg.MetadataValue.float(round(loaded / elapsed, 1) if elapsed else 0.0),
+            "latest_messages": dg.MetadataValue.md(md_table(latest)),
+        }
+    )

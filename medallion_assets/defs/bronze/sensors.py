@@ -1,0 +1,42 @@
+"""Sensor that starts a bronze run when the topic holds messages past the positions stored in the warehouse."""
+
+import dagster as dg
+from dagster_snowflake import SnowflakeResource
+
+from medallion_assets.defs.automation import skip_for_error
+from medallion_assets.lib import warehouse
+from medallion_assets.lib.bronze_loader import stored_positions
+from medallion_assets.lib.kafka import KafkaResource
+
+BRONZE_SELECTION = dg.AssetSelection.assets("bronze_real_estate")
+
+bronze_job = dg.define_asset_job(
+    "bronze_job", selection=BRONZE_SELECTION, description="Kafka -> bronze, with the bronze checks."
+)
+
+
+@dg.sensor(
+    job=bronze_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a bronze run when the topic holds messages past the positions stored in the warehouse.",
+)
+def kafka_backlog_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource, snowflake: SnowflakeResource):
+    try:
+        partitions = kafka.partitions()
+        if not partitions:
+            return dg.SkipReason(f"topic {kafka.topic} does not exist yet")
+        with warehouse.connect(snowflake) as conn:
+            positions = stored_positions(conn, kafka.topic)
+        ends = kafka.end_offsets(partitions)
+    except Exception as exc:  # a sensor tick must not crash the daemon loop; say why it skipped
+        return skip_for_error(context, exc)
+    lag = {p: ends[p] - positions.get(p, 0) for p in partitions if ends[p] > positions.get(p, 0)}
+    if not lag:
+        return dg.SkipReason("bronze has loaded every message in the topic")
+    run_key = "kafka:" + ",".join(f"{p}@{positions.get(p, 0)}" for p in sorted(partitions))
+    context.update_cursor(run_key)
+    return dg.RunRequest(
+        run_key=run_key,
+        tags={"medallion/trigger": "kafka_backlog_sensor", "medallion/lag": str(sum(lag.values()))},
+    )

@@ -1,0 +1,122 @@
+"""Gold: trusted silver listings -> ML features, market analytics, price trends (lib/gold.py has the how)."""
+
+import time
+
+import dagster as dg
+from dagster_snowflake import SnowflakeResource
+from pydantic import Field
+
+from medallion_assets.lib import warehouse
+from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
+from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE
+
+
+class GoldConfig(dg.Config):
+    min_quality_score: float = Field(
+        default=DEFAULT_MIN_QUALITY_SCORE,
+        ge=0.0,
+        le=1.0,
+        description="Silver listings with data_quality_score at least this (and a price > 0) make the gold "
+        "population (default 0.6, as in the seed).",
+    )
+
+
+_COLUMNS = {
+    "gold_ml_features": column_schema([
+        ("id", "VARCHAR", ""), ("property_type", "VARCHAR", ""), ("price", "FLOAT", "VND"),
+        ("price_per_sqm", "FLOAT", "price / area; NULL without a positive area"), ("area", "FLOAT", "m²"),
+        ("bedrooms", "INTEGER", ""), ("bathrooms", "INTEGER", ""),
+        ("rooms_total", "INTEGER", "bedrooms + bathrooms, missing as 0"), ("city", "VARCHAR", ""),
+        ("district", "VARCHAR", ""), ("latitude", "FLOAT", ""), ("longitude", "FLOAT", ""),
+        ("posted_date", "DATE", ""), ("is_high_value", "BOOLEAN", "price > P75"),
+        ("price_category", "VARCHAR", "Budget <= P25 < Standard <= P50 < Premium <= P75 < Luxury"),
+        ("area_category", "VARCHAR", "< 50 Small, < 100 Medium, < 200 Large, else Very Large; Unknown"),
+        ("processed_at", "TIMESTAMP_NTZ", "when the row last changed"),
+    ]),
+    "gold_market_analytics": column_schema([
+        ("city", "VARCHAR", "'Unknown' when missing"), ("district", "VARCHAR", "'Unknown' when missing"),
+        ("property_type", "VARCHAR", "'Unknown' when missing"), ("avg_price", "FLOAT", ""),
+        ("median_price", "FLOAT", ""), ("min_price", "FLOAT", ""), ("max_price", "FLOAT", ""),
+        ("avg_price_per_sqm", "FLOAT", ""), ("total_listings", "INTEGER", ""), ("avg_area", "FLOAT", ""),
+        ("avg_bedrooms", "FLOAT", ""), ("updated_at", "TIMESTAMP_NTZ", "when the row last changed"),
+    ]),
+    "gold_price_trends": column_schema([
+        ("city", "VARCHAR", "'Unknown' when missing"), ("year_month", "VARCHAR", "YYYY-MM of posted_date"),
+        ("avg_price", "FLOAT", ""), ("avg_price_per_sqm", "FLOAT", ""), ("listing_count", "INTEGER", ""),
+        ("updated_at", "TIMESTAMP_NTZ", "when the row last changed"),
+    ]),
+}
+
+_SPEC_DESCRIPTIONS = {
+    "gold_ml_features": f"{FEATURES_TABLE}: one row per trusted listing with price_per_sqm, rooms_total, "
+    "price quartile category (Budget/Standard/Premium/Luxury), area category and is_high_value.",
+    "gold_market_analytics": f"{MARKET_TABLE}: per (city, district, property_type): average, median, min and max "
+    "price, average price per m², listings, average area and bedrooms.",
+    "gold_price_trends": f"{TRENDS_TABLE}: per (city, YYYY-MM of posted_date): average price, average price per "
+    "m², listings.",
+}
+
+
+@dg.multi_asset(
+    name="gold_tables",
+    group_name="gold",
+    can_subset=False,
+    pool="gold_writer",
+    specs=[
+        dg.AssetSpec(
+            key,
+            deps=["silver_real_estate"] if key == "gold_ml_features" else ["gold_ml_features"],
+            kinds={"snowflake"},
+            description=_SPEC_DESCRIPTIONS[key],
+            metadata={"dagster/table_name": table, "dagster/column_schema": _COLUMNS[key]},
+        )
+        for key, (_, table) in GOLD_TABLES.items()
+    ],
+)
+def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake: SnowflakeResource):
+    started = time.monotonic()
+    with warehouse.connect(snowflake) as conn:
+        result = refresh_gold(conn, config.min_quality_score)
+        categories = warehouse.fetch_all(conn, "gold/category_counts")
+        market_preview = warehouse.fetch_all(conn, "gold/preview_market")
+        trends_preview = warehouse.fetch_all(conn, "gold/preview_trends")
+    elapsed = time.monotonic() - started
+    tables = result["tables"]
+    context.log.info(
+        f"gold: population {result['population']}, "
+        + ", ".join(f"{t} +{c['inserted']} ~{c['updated']} -{c['deleted']}" for t, c in tables.items())
+        + f" ({elapsed:.1f}s)"
+    )
+
+    def changes(table: str) -> dict:
+        counts = tables[table]
+        return {
+            "dagster/row_count": dg.MetadataValue.int(counts["rows"]),
+            "rows_inserted": dg.MetadataValue.int(counts["inserted"]),
+            "rows_updated": dg.MetadataValue.int(counts["updated"]),
+            "rows_deleted": dg.MetadataValue.int(counts["deleted"]),
+        }
+
+    by_dimension: dict[str, dict[str, int]] = {}
+    for row in categories:
+        by_dimension.setdefault(row["dimension"], {})[row["category"]] = int(row["listings"])
+    yield dg.MaterializeResult(
+        asset_key="gold_ml_features",
+        metadata={
+            **changes("ml_features"),
+            "min_quality_score": dg.MetadataValue.float(config.min_quality_score),
+            "price_quartiles": dg.MetadataValue.json({q: result[q] for q in ("p25", "p50", "p75")}),
+            "price_categories": dg.MetadataValue.json(by_dimension.get("price_category", {})),
+            "area_categories": dg.MetadataValue.json(by_dimension.get("area_category", {})),
+            "seconds": dg.MetadataValue.float(round(elapsed, 2)),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="gold_market_analytics",
+        metadata={**changes("market_analytics"), "largest_groups": dg.MetadataValue.md(md_table(market_preview))},
+    )
+    yield dg.MaterializeResult(
+        asset_key="gold_price_trends",
+        metadata={**changes("price_trends"), "latest_months": dg.MetadataValue.md(md_table(trends_preview))},
+    )

@@ -1,0 +1,40 @@
+"""Sensor that starts an ingestion + bronze run when MongoDB holds changes not shipped yet."""
+
+import dagster as dg
+from dagster_snowflake import SnowflakeResource
+
+from medallion_assets.defs.automation import skip_for_error
+from medallion_assets.lib import warehouse
+from medallion_assets.lib.cdc import ChangeReader, load_cursor
+from medallion_assets.lib.kafka import KafkaResource
+from medallion_assets.lib.mongo import MongoResource
+
+INGEST_SELECTION = dg.AssetSelection.assets("warehouse_schema", "data_ingestion", "bronze_real_estate")
+
+ingest_job = dg.define_asset_job(
+    "ingest_job", selection=INGEST_SELECTION, description="Mongo -> Kafka -> bronze, with the bronze checks."
+)
+
+
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests an ingestion + bronze run when MongoDB holds changes after the stored CDC cursor "
+    "(change-stream events after the resume token; new documents in snapshot or watermark mode).",
+)
+def mongo_changes_sensor(
+    context: dg.SensorEvaluationContext, mongo: MongoResource, kafka: KafkaResource, snowflake: SnowflakeResource
+):
+    try:
+        with warehouse.connect(snowflake) as conn:
+            cursor = load_cursor(conn, mongo.source_name, kafka.topic)
+        with mongo.get_collection() as collection:
+            pending = ChangeReader(collection, batch_size=1).first_pending(cursor)
+    except Exception as exc:  # a sensor tick must not crash the daemon loop; say why it skipped
+        return skip_for_error(context, exc)
+    if pending is None:
+        return dg.SkipReason("MongoDB has no change after the stored cursor")
+    run_key = f"mongo:{pending}"
+    context.update_cursor(run_key)
+    return dg.RunRequest(run_key=run_key, tags={"medallion/trigger": "mongo_changes_sensor"})

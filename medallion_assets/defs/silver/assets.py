@@ -1,0 +1,112 @@
+"""Silver: bronze messages -> one typed, scored row per listing (lib/silver.py has the how and why)."""
+
+import time
+
+import dagster as dg
+from dagster_snowflake import SnowflakeResource
+from pydantic import Field
+
+from medallion_assets.lib import warehouse
+from medallion_assets.lib.metadata import column_schema, describe, md_table
+from medallion_assets.lib.silver import QUALITY_LOG_TABLE, SILVER_TABLE, refresh_silver
+
+SILVER_COLUMNS = column_schema([
+    ("id", "VARCHAR", "Mongo _id, one row per listing"),
+    ("property_type", "VARCHAR", "structured: as given; crawled: from the Link slug (Căn hộ, Nhà, Đất, Biệt thự, "
+     "else Khác)"),
+    ("price", "FLOAT", "VND; '3,5 tỷ' = 3.5e9, '850 triệu' = 8.5e8, 'N triệu/m²' × area; 'Thỏa thuận' = NULL"),
+    ("area", "FLOAT", "m²; '1.234,5 m²' = 1234.5"),
+    ("bedrooms", "INTEGER", "'3 phòng' = 3"),
+    ("bathrooms", "INTEGER", ""),
+    ("location", "VARCHAR", "street address (crawled: the whole Địa chỉ)"),
+    ("city", "VARCHAR", "crawled: the last comma part of Địa chỉ"),
+    ("district", "VARCHAR", ""),
+    ("latitude", "FLOAT", ""),
+    ("longitude", "FLOAT", ""),
+    ("description", "VARCHAR", "crawled: the title"),
+    ("posted_date", "DATE", "ISO or dd/mm/yyyy in the source"),
+    ("data_quality_score", "NUMBER(3,1)", "0.2 each: price > 0, area > 0, location, bedrooms, city"),
+    ("quality_issues", "VARCHAR", "failed rules, comma-separated, e.g. price_missing,bedrooms_missing"),
+    ("source_shape", "VARCHAR", "structured or crawled"),
+    ("record_hash", "VARCHAR", "MD5 of the source document"),
+    ("kafka_topic", "VARCHAR", ""),
+    ("kafka_partition", "INTEGER", ""),
+    ("kafka_offset", "BIGINT", "the bronze message that last changed the row"),
+    ("processed_at", "TIMESTAMP_NTZ", "when the row last changed"),
+])
+
+
+class SilverConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Forget silver's high-water marks and rebuild it from all of bronze (after a parsing rule "
+        "changed). Default False: only bronze messages not yet processed are read.",
+    )
+
+
+@dg.multi_asset(
+    name="silver_real_estate",
+    group_name="silver",
+    can_subset=False,
+    pool="silver_writer",  # one writer at a time: the run's work table and marks are shared
+    specs=[
+        dg.AssetSpec(
+            "silver_real_estate",
+            deps=["bronze_real_estate"],
+            kinds={"snowflake"},
+            description=f"{SILVER_TABLE}: one row per listing id (latest version wins, deletes removed), both "
+            "source shapes parsed to typed columns, data_quality_score 0.0-1.0 and the failed rules.",
+            metadata={"dagster/table_name": SILVER_TABLE, "dagster/column_schema": SILVER_COLUMNS},
+        ),
+        dg.AssetSpec(
+            "data_quality_log",
+            deps=["bronze_real_estate"],
+            kinds={"snowflake"},
+            description=f"{QUALITY_LOG_TABLE}: one row per silver run: rows in, inserted, updated, deleted, "
+            "listings per quality score and per failed rule.",
+            metadata={"dagster/table_name": QUALITY_LOG_TABLE},
+        ),
+    ],
+)
+def silver_real_estate(context: dg.AssetExecutionContext, config: SilverConfig, snowflake: SnowflakeResource):
+    started = time.monotonic()
+    with warehouse.connect(snowflake) as conn:
+        result = refresh_silver(conn, context.run.run_id, full_refresh=config.full_refresh)
+        preview = warehouse.fetch_all(conn, "silver/preview")
+        marks = warehouse.fetch_all(conn, "silver/watermarks")
+        quality_log = describe(conn, QUALITY_LOG_TABLE)
+    elapsed = time.monotonic() - started
+    context.log.info(
+        f"silver: {result['rows_in']} bronze rows in, {result['rows_inserted']} inserted, "
+        f"{result['rows_updated']} updated, {result['rows_deleted']} deleted ({elapsed:.1f}s)"
+    )
+    yield dg.MaterializeResult(
+        asset_key="silver_real_estate",
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(result["silver_rows"]),
+            "rows_in": dg.MetadataValue.int(result["rows_in"]),
+            "ids_in": dg.MetadataValue.int(result["ids_in"]),
+            "tombstones_in": dg.MetadataValue.int(result["tombstones_in"]),
+            "rows_inserted": dg.MetadataValue.int(result["rows_inserted"]),
+            "rows_updated": dg.MetadataValue.int(result["rows_updated"]),
+            "rows_deleted": dg.MetadataValue.int(result["rows_deleted"]),
+            "score_distribution": dg.MetadataValue.json(result["score_distribution"]),
+            "failed_rules": dg.MetadataValue.json(result["failed_rules"]),
+            "high_water_marks": dg.MetadataValue.json(
+                {f"{m['kafka_topic']}/{m['kafka_partition']}": int(m["processed_offset"]) for m in marks}
+            ),
+            "preview": dg.MetadataValue.md(md_table(preview)),
+            "seconds": dg.MetadataValue.float(round(elapsed, 2)),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="data_quality_log",
+        metadata={
+            "run_id": dg.MetadataValue.text(context.run.run_id),
+            "rows_in": dg.MetadataValue.int(result["rows_in"]),
+            "rows_upserted": dg.MetadataValue.int(result["rows_upserted"]),
+            "rows_deleted": dg.MetadataValue.int(result["rows_deleted"]),
+            "score_distribution": dg.MetadataValue.json(result["score_distribution"]),
+            **quality_log,
+        },
+    )

@@ -1,0 +1,59 @@
+"""Writing source documents into MongoDB: synthetic listings, reprices, deletes, JSON Lines files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import islice
+from pathlib import Path
+
+from pymongo.collection import Collection
+
+from medallion_assets.dev import synthetic
+from medallion_assets.lib.errors import MedallionError
+
+INSERT_CHUNK = 1000
+
+
+def insert(collection: Collection, count: int, random_seed: int = 42) -> int:
+    """Append `count` synthetic listings; document numbering continues after what is there."""
+    start = collection.count_documents({})
+    documents = synthetic.generate_listings(count, random_seed=random_seed, start_index=start)
+    inserted = 0
+    while chunk := list(islice(documents, INSERT_CHUNK)):
+        inserted += len(collection.insert_many(chunk, ordered=True).inserted_ids)
+    return inserted
+
+
+def _all_ids(collection: Collection) -> list:
+    return [d["_id"] for d in collection.find({}, {"_id": 1})]
+
+
+def reprice(collection: Collection, count: int, random_seed: int = 42) -> int:
+    """Give `count` existing listings a new price, as a re-posted listing would."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    changed = 0
+    for document_id, factor in synthetic.reprice_plan(_all_ids(collection), count, random_seed):
+        document = collection.find_one({"_id": document_id})
+        if document is not None:
+            # A re-posted listing replaces the whole document. (nx-27017 also ignores `$set` on
+            # non-ASCII keys such as "Mức giá", so a replace is the portable way here.)
+            new_fields = synthetic.reprice_document(document, factor, now=now)["$set"]
+            changed += collection.replace_one({"_id": document_id}, {**document, **new_fields}).modified_count
+    return changed
+
+
+def delete(collection: Collection, count: int, random_seed: int = 42) -> int:
+    """Delete `count` existing listings, as withdrawn listings would be."""
+    ids = synthetic.delete_plan(_all_ids(collection), count, random_seed)
+    return collection.delete_many({"_id": {"$in": ids}}).deleted_count if ids else 0
+
+
+def load_file(collection: Collection, path: str) -> tuple[int, list[tuple[int, str]]]:
+    """Load a JSON Lines file as it is; returns (documents loaded, [(line, reason)] of bad lines)."""
+    if not Path(path).is_file():
+        raise MedallionError(f"no such file: {path}")
+    documents, errors = synthetic.read_jsonl(path)
+    loaded = 0
+    for start in range(0, len(documents), INSERT_CHUNK):
+        loaded += len(collection.insert_many(documents[start : start + INSERT_CHUNK], ordered=True).inserted_ids)
+    return loaded, errors

@@ -1,0 +1,241 @@
+"""Bronze: Kafka topic -> RAW_DB.LANDING.BRONZE_REAL_ESTATE, exactly once per message.
+
+Positions live in the warehouse (KAFKA_OFFSETS), not in the broker: partitions
+are assigned explicitly from the stored offsets, and each batch is published in
+one transaction that holds its rows, its rejects and its new positions. A run
+that dies at any point leaves either the whole batch or none of it, and the
+next run starts where the last committed batch ended.
+
+Batches travel as Parquet files: PUT to a stage, then COPY INTO with a
+transformation (PARSE_JSON into the VARIANT column) - the bulk path on both
+Snowflake and the embedded warehouse. Messages that are not a JSON object go
+to BRONZE_REJECTS with the raw text and the reason.
+"""
+
+
+import json
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+from confluent_kafka import KafkaError, TopicPartition
+from pydantic import Field
+
+from medallion_assets.lib import warehouse
+from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.kafka import KafkaResource
+
+CONSUMER_NAME = "bronze_real_estate"
+STAGE = "RAW_DB.LANDING.BRONZE_STAGE"
+
+ROW_SCHEMA = pa.schema(
+    [
+        ("message_key", pa.string()),
+        ("raw_text", pa.string()),
+        ("op", pa.string()),
+        ("kafka_topic", pa.string()),
+        ("kafka_partition", pa.int32()),
+        ("kafka_offset", pa.int64()),
+        ("kafka_timestamp", pa.timestamp("ms")),
+    ])
+REJECT_SCHEMA = pa.schema(
+    [
+        ("message_key", pa.string()),
+        ("raw_text", pa.string()),
+        ("error", pa.string()),
+        ("kafka_topic", pa.string()),
+        ("kafka_partition", pa.int32()),
+        ("kafka_offset", pa.int64()),
+    ])
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def classify(value: bytes | None) -> tuple[str | None, str | None]:
+    """(raw_text, error) for a message value; a tombstone (None) is valid with no text."""
+    if value is None:
+        return None, None
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return value.decode("utf-8", errors="replace"), f"not UTF-8 text: {exc.reason} at byte {exc.start}"
+    try:
+        parsed = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        return text, f"not JSON: {exc}"
+    if not isinstance(parsed, dict):
+        return text, f"JSON {type(parsed).__name__}, not an object"
+    return text, None
+
+
+@dataclass
+class LoadBatch:
+    """Messages read since the last publish, split into rows and rejects."""
+
+    topic: str
+    rows: dict[str, list] = field(default_factory=lambda: {f.name: [] for f in ROW_SCHEMA})
+    rejects: dict[str, list] = field(default_factory=lambda: {f.name: [] for f in REJECT_SCHEMA})
+    next_offsets: dict[int, int] = field(default_factory=dict)
+    size: int = 0
+
+    def add(self, message) -> None:
+        key = message.key().decode("utf-8", errors="replace") if message.key() is not None else None
+        text, error = classify(message.value())
+        partition, offset = message.partition(), message.offset()
+        if error is None:
+            headers = dict(message.headers() or [])
+            op = headers.get("op", b"d" if text is None else b"u").decode()
+            kind, ts = message.timestamp()
+            for column, value in (
+                ("message_key", key if key is not None else json.loads(text).get("_id") if text else None),
+                ("raw_text", text),
+                ("op", op),
+                ("kafka_topic", self.topic),
+                ("kafka_partition", partition),
+                ("kafka_offset", offset),
+                ("kafka_timestamp", ts if kind else None),
+            ):
+                self.rows[column].append(value)
+        else:
+            for column, value in (
+                ("message_key", key),
+                ("raw_text", text),
+                ("error", error),
+                ("kafka_topic", self.topic),
+                ("kafka_partition", partition),
+                ("kafka_offset", offset),
+            ):
+                self.rejects[column].append(value)
+        self.next_offsets[partition] = offset + 1
+        self.size += 1
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows["kafka_offset"])
+
+    @property
+    def reject_count(self) -> int:
+        return len(self.rejects["kafka_offset"])
+
+
+def publish(conn, batch: LoadBatch, source: str, workdir: Path) -> str:
+    """Stage the batch as Parquet and publish rows, rejects and positions in one transaction."""
+    load_id = uuid.uuid4().hex
+    files = {}
+    for kind, columns, schema in (("rows", batch.rows, ROW_SCHEMA), ("rejects", batch.rejects, REJECT_SCHEMA)):
+        if columns["kafka_offset"]:
+            files[kind] = warehouse.stage_parquet(conn, pa.table(columns, schema=schema), STAGE, workdir, kind)
+    params = {"load_id": load_id, "source": source}
+    with warehouse.transaction(conn):
+        if "rows" in files:
+            warehouse.execute(conn, "bronze/copy_rows", params, names={"stage_file": files["rows"]})
+        if "rejects" in files:
+            warehouse.execute(conn, "bronze/copy_rejects", params, names={"stage_file": files["rejects"]})
+        for partition, next_offset in sorted(batch.next_offsets.items()):
+            warehouse.execute(
+                conn,
+                "bronze/record_offset",
+                {
+                    "consumer_name": CONSUMER_NAME,
+                    "kafka_topic": batch.topic,
+                    "kafka_partition": partition,
+                    "next_offset": next_offset,
+                    "load_id": load_id,
+                },
+            )
+    return load_id
+
+
+def stored_positions(conn, topic: str) -> dict[int, int]:
+    rows = warehouse.fetch_all(conn, "bronze/read_offsets", {"consumer_name": CONSUMER_NAME, "kafka_topic": topic})
+    return {int(r["kafka_partition"]): int(r["next_offset"]) for r in rows}
+
+
+class BronzeConfig(dg.Config):
+    batch_size: int = Field(default=50_000, description="Messages per Parquet file and transaction.")
+    idle_timeout_s: float = Field(
+        default=3.0, description="Stop when no message arrives for this long and the end offsets are unknown."
+    )
+    max_messages: int | None = Field(default=None, description="Stop after this many messages (None: drain).")
+
+
+@dataclass
+class LoadReport:
+    rows: int = 0
+    rejects: int = 0
+    batches: int = 0
+    positions: dict[int, int] = field(default_factory=dict)
+    end_offsets: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def lag(self) -> dict[int, int]:
+        return {p: max(0, self.end_offsets.get(p, 0) - self.positions.get(p, 0)) for p in self.positions}
+
+
+def load_topic(conn, kafka: KafkaResource, source: str, config: BronzeConfig, log=None) -> LoadReport:
+    """Drain the topic from the stored positions into bronze, batch by batch."""
+    partitions = kafka.partitions(create=True)
+    positions = {p: 0 for p in partitions} | stored_positions(conn, kafka.topic)
+    report = LoadReport(positions=dict(positions))
+    consumer = kafka.consumer(
+        group_id=f"medallion-{CONSUMER_NAME}",
+        **{
+            # large fetches: each fetch of the embedded broker reads from its S3 log
+            "queued.max.messages.kbytes": 262144,
+            "max.partition.fetch.bytes": 16 * 1024 * 1024,
+            "fetch.max.bytes": 64 * 1024 * 1024,
+        },
+    )
+    consumer.assign([TopicPartition(kafka.topic, p, positions[p]) for p in partitions])
+    try:
+        with tempfile.TemporaryDirectory(prefix="bronze-") as tmp:
+            batch = LoadBatch(kafka.topic)
+            last_message = time.monotonic()
+            while True:
+                budget = config.batch_size - batch.size
+                if config.max_messages is not None:
+                    budget = min(budget, config.max_messages - report.rows - report.rejects - batch.size)
+                messages = consumer.consume(num_messages=min(budget, 10_000), timeout=0.5) if budget > 0 else []
+                for message in messages:
+                    error = message.error()
+                    if error is not None:
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            continue
+                        raise MedallionError(f"Kafka fetch from {kafka.topic} failed: {error.str()}")
+                    batch.add(message)
+                if messages:
+                    last_message = time.monotonic()
+                report.end_offsets = _cached_ends(consumer, kafka.topic, partitions)
+                caught_up = len(report.end_offsets) == len(partitions) and all(
+                    {**report.positions, **batch.next_offsets}.get(p, 0) >= report.end_offsets[p] for p in partitions
+                )
+                idle = time.monotonic() - last_message > config.idle_timeout_s
+                if batch.size and (batch.size >= config.batch_size or caught_up or idle or budget <= 0):
+                    publish(conn, batch, source, Path(tmp))
+                    report.rows += batch.row_count
+                    report.rejects += batch.reject_count
+                    report.batches += 1
+                    report.positions.update(batch.next_offsets)
+                    if log:
+                        log.info(f"published batch {report.batches}: {batch.row_count} rows, {batch.reject_count} rejects")
+                    batch = LoadBatch(kafka.topic)
+                if not batch.size and (caught_up or idle or budget <= 0):
+                    return report
+    finally:
+        consumer.close()
+
+
+def _cached_ends(consumer, topic: str, partitions: list[int]) -> dict[int, int]:
+    """High watermarks the last fetch responses carried (unknown partitions are left out)."""
+    ends = {}
+    for p in partitions:
+        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), cached=True)
+        if high >= 0:
+            ends[p] = high
+    return ends

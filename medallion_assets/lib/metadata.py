@@ -1,0 +1,63 @@
+"""What a materialization shows in the UI: column schemas and small preview tables."""
+
+import datetime as dt
+from decimal import Decimal
+
+import dagster as dg
+
+from medallion_assets.lib import warehouse
+
+PREVIEW_CELL_CHARS = 60
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        text = f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    elif isinstance(value, Decimal):
+        text = f"{value:,}"
+    elif isinstance(value, (dt.date, dt.datetime)):
+        text = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    else:
+        text = " ".join(str(value).split())
+    if len(text) > PREVIEW_CELL_CHARS:
+        text = text[: PREVIEW_CELL_CHARS - 1] + "…"
+    return text.replace("|", "\\|")
+
+
+def md_table(rows: list[dict]) -> str:
+    """Rows as a Markdown table (long cells cut short), for `dg.MetadataValue.md`."""
+    if not rows:
+        return "_(no rows)_"
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(row[c]) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def column_schema(columns: list[tuple[str, str, str]]) -> dg.TableSchema:
+    """A table's columns as (name, type, description); an empty description is left out."""
+    return dg.TableSchema(columns=[dg.TableColumn(n, t, description=d or None) for n, t, d in columns])
+
+
+def table_schema(conn, table: str) -> dg.TableSchema:
+    """The columns of one of our tables or views, as the warehouse describes them."""
+    database, schema, name = table.split(".")
+    rows = warehouse.fetch_all(
+        conn, "common/columns", {"schema": schema, "table": name}, names={"database": database}
+    )
+    return dg.TableSchema(columns=[dg.TableColumn(r["name"].lower(), r["type"]) for r in rows])
+
+
+def preview(conn, table: str, limit: int = 5) -> str:
+    """The first rows of a table as Markdown."""
+    return md_table(warehouse.fetch_all(conn, "common/preview", {"limit": limit}, names={"table": table}))
+
+
+def describe(conn, table: str, limit: int = 5) -> dict:
+    """Schema and preview metadata for a materialization of `table`."""
+    return {
+        "dagster/column_schema": table_schema(conn, table),
+        "preview": dg.MetadataValue.md(preview(conn, table, limit)),
+    }

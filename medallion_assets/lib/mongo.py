@@ -1,0 +1,58 @@
+"""MongoDB source of the listings, through pymongo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import dagster as dg
+import pymongo
+from pydantic import Field
+from pymongo.collection import Collection
+from pymongo.errors import ConfigurationError, PyMongoError
+
+from medallion_assets.lib.errors import MedallionError
+
+
+def redact_uri(uri: str) -> str:
+    """The URI without user and password, fit for logs and error messages."""
+    parts = urlsplit(uri)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+class MongoResource(dg.ConfigurableResource):
+    """The source collection (MONGO_URI, MONGO_DATABASE, MONGO_COLLECTION)."""
+
+    uri: str = Field(description="MongoDB connection string; secret, set through MONGO_URI.")
+    database: str = Field(default="Bigdata", description="Database holding the listings.")
+    collection: str = Field(default="details", description="Collection holding the listings.")
+    server_selection_timeout_ms: int = Field(default=5000)
+
+    @property
+    def source_name(self) -> str:
+        return f"mongodb:{self.database}.{self.collection}"
+
+    @contextmanager
+    def get_collection(self) -> Iterator[Collection]:
+        if not self.uri.startswith(("mongodb://", "mongodb+srv://")):
+            raise MedallionError("MONGO_URI must start with mongodb:// or mongodb+srv://")
+        try:
+            client = pymongo.MongoClient(
+                self.uri, serverSelectionTimeoutMS=self.server_selection_timeout_ms, tz_aware=False
+            )
+        except ConfigurationError as exc:
+            raise MedallionError(f"MONGO_URI is invalid: {exc}") from None
+        try:
+            try:
+                client.admin.command("ping")
+            except PyMongoError as exc:
+                raise MedallionError(
+                    f"MongoDB at {redact_uri(self.uri)} is unreachable ({type(exc).__name__}); "
+                    "check MONGO_URI, or run `medallion services up` for the embedded server"
+                ) from None
+            yield client[self.database][self.collection]
+        finally:
+            client.close()

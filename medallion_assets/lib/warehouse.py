@@ -1,0 +1,178 @@
+"""Running the SQL files in `sql/` on Snowflake (or the embedded stand-in).
+
+Every statement lives in its own file and takes its values as bound
+parameters (``%(name)s``); table names are fixed in the files, never built
+from input. The helpers here turn driver failures into messages that say what
+is wrong, and keep transactions explicit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dagster_snowflake import SnowflakeResource
+from snowflake.connector import SnowflakeConnection
+from snowflake.connector.errors import DatabaseError, Error, OperationalError
+
+from medallion_assets.lib.errors import MedallionError
+
+# The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
+# (see [tool.setuptools] in pyproject.toml); found through the import system, never by path walking.
+SQL_PACKAGE = "medallion_assets.sql"
+
+
+def sql_root():
+    return resources.files(SQL_PACKAGE)
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The statement in ``sql/<name>.sql`` (e.g. ``bronze/copy_rows``)."""
+    path = sql_root().joinpath(*f"{name}.sql".split("/"))
+    if not path.is_file():
+        raise MedallionError(f"SQL file sql/{name}.sql does not exist in the installed package")
+    return path.read_text(encoding="utf-8").strip().rstrip(";")
+
+
+def setup_statements() -> list[tuple[str, str]]:
+    """(file name, statement) for every DDL file, in file-name order."""
+    files = sorted(f.name for f in sql_root().joinpath("setup").iterdir() if f.name.endswith(".sql"))
+    return [(name, load_sql(f"setup/{name[:-4]}")) for name in files]
+
+
+@contextmanager
+def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator[SnowflakeConnection]:
+    """An autocommit connection; use `transaction` for atomic groups of statements.
+
+    `schema` ("DB.SCHEMA", one of ours) becomes the session's current schema: MERGE and
+    COPY with a transformation need a current database on the embedded warehouse.
+    """
+    try:
+        context = snowflake.get_connection()
+        conn = context.__enter__()
+        if schema is not None:
+            conn.cursor().execute(_with_names("USE SCHEMA {schema}", {"schema": schema}))
+    except (DatabaseError, OperationalError) as exc:
+        raise MedallionError(
+            f"Snowflake is unreachable or refused the login ({type(exc).__name__}: {exc.msg}); check the "
+            "SNOWFLAKE_* variables, or run `medallion services up` for the embedded warehouse"
+        ) from None
+    try:
+        yield conn
+    except BaseException as exc:
+        context.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    else:
+        context.__exit__(None, None, None)
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+
+
+def _with_names(statement: str, names: Mapping[str, str] | None) -> str:
+    """Fill ``{placeholders}`` with names this code generated (file names), after validating them."""
+    if not names:
+        return statement
+    for key, value in names.items():
+        if not _SAFE_NAME.match(value):
+            raise MedallionError(f"refusing unsafe name {value!r} for {{{key}}} in SQL")
+    return statement.format(**names)
+
+
+def execute(
+    conn: SnowflakeConnection,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+):
+    """Run ``sql/<name>.sql`` with bound parameters; returns the cursor."""
+    try:
+        return conn.cursor().execute(_with_names(load_sql(name), names), params or None)
+    except Error as exc:
+        raise MedallionError(f"SQL sql/{name}.sql failed: {exc.msg}") from exc
+
+
+def fetch_all(
+    conn: SnowflakeConnection,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> list[dict]:
+    """Rows of ``sql/<name>.sql`` as dicts with lower-case column names."""
+    cursor = execute(conn, name, params, names)
+    columns = [c[0].lower() for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def fetch_one(conn: SnowflakeConnection, name: str, params: Mapping[str, Any] | None = None) -> dict:
+    rows = fetch_all(conn, name, params)
+    return rows[0] if rows else {}
+
+
+def dml_counts(cursor) -> dict[str, int]:
+    """Snowflake answers a MERGE/UPDATE with one row: a 'number of rows <op>' column per kind of change."""
+    row = cursor.fetchone() or ()
+    counts = {"inserted": 0, "updated": 0, "deleted": 0}
+    for column, value in zip((c[0].lower() for c in cursor.description or ()), row):
+        for op in counts:
+            if column == f"number of rows {op}":
+                counts[op] = int(value or 0)
+    return counts
+
+
+@contextmanager
+def transaction(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK when the block raises (or the process dies)."""
+    cursor = conn.cursor()
+    cursor.execute("BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    cursor.execute("COMMIT")
+
+
+def apply_setup(conn: SnowflakeConnection) -> list[str]:
+    """Create databases, schemas, tables and stages that do not exist yet; idempotent."""
+    applied = []
+    for file_name, statement in setup_statements():
+        try:
+            conn.cursor().execute(statement)
+        except DatabaseError as exc:
+            raise MedallionError(f"DDL sql/setup/{file_name} failed: {exc.msg}") from exc
+        applied.append(file_name)
+    return applied
+
+
+def put_file(conn: SnowflakeConnection, local_path: Path, stage: str) -> None:
+    """Upload a local file to a named stage (PUT takes no bind parameters; the path is ours)."""
+    try:
+        conn.cursor().execute(f"PUT 'file://{local_path.as_posix()}' @{stage} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
+    except DatabaseError as exc:
+        raise MedallionError(f"PUT of {local_path.name} to @{stage} failed: {exc.msg}") from exc
+
+
+def stage_parquet(conn: SnowflakeConnection, table, stage: str, workdir: Path, prefix: str) -> str:
+    """Write an Arrow table as one Parquet file, PUT it to `stage`, and return the staged file name.
+
+    The bulk path on Snowflake and the embedded warehouse alike (write_pandas fails on the latter);
+    COPY INTO ... FROM @stage/<name> then loads it.
+    """
+    import pyarrow.parquet as pq
+
+    path = workdir / f"{prefix}_{uuid.uuid4().hex}.parquet"
+    pq.write_table(table, path, compression="zstd")
+    try:
+        put_file(conn, path, stage)
+    finally:
+        path.unlink(missing_ok=True)
+    return path.name
+

@@ -1,0 +1,432 @@
+"""The ML layer against a real embedded warehouse (a fakesnow server of this module's own, on a free port).
+
+Gold rows are written by hand: a small hand-made population for the z-score alerts, whose expected
+z-scores are worked out below from the listed prices, and a realistic synthetic population (drawn from the
+synthetic generator's cities, districts and property types) for the Isolation Forest and the price model.
+"""
+
+import datetime as dt
+import math
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import snowflake.connector
+
+from medallion_assets.defs.ml import anomalies as anomalies_defs
+from medallion_assets.defs.ml import predictions as predictions_defs
+from medallion_assets.defs.ml import training as training_defs
+from medallion_assets.dev.services import embedded_snowflake_args
+from medallion_assets.dev.synthetic import CITIES, PROPERTY_TYPES, REFERENCE_DATE
+from medallion_assets.lib import anomalies, ml_model, ml_tables, predictions, registry, warehouse
+
+GOLD = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
+ML_TABLES = [
+    "ANALYTICS_DB.ML_RESULTS.ANOMALY_ALERTS",
+    "ANALYTICS_DB.ML_RESULTS.ANOMALY_CANDIDATES",
+    "ANALYTICS_DB.ML_RESULTS.PRICE_PREDICTIONS",
+    "ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY",
+    "ANALYTICS_DB.ML_RESULTS.FEATURE_IMPORTANCE",
+]
+Z_ONLY = anomalies.AnomalyConfig(isolation_forest=False)
+# Small, quick models: the tests are about the registry's rules, not about accuracy.
+FAST = {"rf_n_estimators": 30, "hgb_max_iter": 100, "importance_repeats": 2, "n_threads": 1}
+
+
+# --- the embedded warehouse ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def module_conn(warehouse_port):
+    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=60)
+    warehouse.apply_setup(conn)
+    conn.cursor().execute(f"USE SCHEMA {ml_tables.SCHEMA}")
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def conn(module_conn):
+    """The connection (current schema ANALYTICS_DB.ML_RESULTS), with gold and every ML table emptied."""
+    for table in [GOLD, *ML_TABLES]:
+        module_conn.cursor().execute(f"DELETE FROM {table}")
+    return module_conn
+
+
+# --- gold rows --------------------------------------------------------------------------------------
+
+GOLD_COLUMNS = ["id", "property_type", "price", "price_per_sqm", "area", "bedrooms", "bathrooms", "rooms_total",
+                "city", "district", "latitude", "longitude", "posted_date"]
+
+
+def listing(id_, city, price, area=100.0, district="D1", property_type="Nhà", bedrooms=3, bathrooms=2):
+    return {
+        "id": id_, "property_type": property_type, "price": float(price),
+        "price_per_sqm": float(price) / area if area else None, "area": area, "bedrooms": bedrooms,
+        "bathrooms": bathrooms, "rooms_total": (bedrooms or 0) + (bathrooms or 0), "city": city,
+        "district": district, "latitude": 10.0, "longitude": 106.0, "posted_date": "2026-05-01",
+    }
+
+
+def insert_gold(conn, rows) -> None:
+    """Gold rows through a staged Parquet file and COPY INTO (the bulk path)."""
+    frame = pd.DataFrame(rows, columns=GOLD_COLUMNS) if not isinstance(rows, pd.DataFrame) else rows
+    frame = frame[GOLD_COLUMNS].copy()
+    frame["posted_date"] = frame["posted_date"].astype(str)
+    for column in ("bedrooms", "bathrooms", "rooms_total"):
+        frame[column] = frame[column].astype("Int64")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"gold_{uuid.uuid4().hex}.parquet"
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+        warehouse.put_file(conn, path, ml_tables.STAGE)
+        conn.cursor().execute(
+            f"COPY INTO {GOLD} ({', '.join(GOLD_COLUMNS)}, processed_at) FROM (SELECT "
+            "$1:id::VARCHAR, $1:property_type::VARCHAR, $1:price::FLOAT, $1:price_per_sqm::FLOAT, $1:area::FLOAT, "
+            "$1:bedrooms::INTEGER, $1:bathrooms::INTEGER, $1:rooms_total::INTEGER, $1:city::VARCHAR, "
+            "$1:district::VARCHAR, $1:latitude::FLOAT, $1:longitude::FLOAT, $1:posted_date::DATE, "
+            f"CURRENT_TIMESTAMP() FROM @{ml_tables.STAGE}/{path.name}) FILE_FORMAT = (TYPE = PARQUET) PURGE = TRUE"
+        )
+
+
+def set_price(conn, id_, price, area=100.0) -> None:
+    conn.cursor().execute(
+        f"UPDATE {GOLD} SET price = %(p)s, price_per_sqm = %(p)s / %(a)s WHERE id = %(id)s",
+        {"p": float(price), "a": area, "id": id_},
+    )
+
+
+def realistic_gold(n: int, seed: int = 7, outliers: int = 0) -> pd.DataFrame:
+    """Gold rows drawn like the synthetic generator draws listings: city by weight, a district with its own
+    price level, log-normal area per property type, rooms from area, price per m² log-normal around the
+    district level. `outliers` listings get a price 50x too high or too low (as the generator plants)."""
+    rng = np.random.default_rng(seed)
+    types = list(PROPERTY_TYPES)
+    city_w = np.array([c.weight for c in CITIES])
+    type_w = np.array([PROPERTY_TYPES[t].weight for t in types])
+    rows = []
+    for k in range(n):
+        city = CITIES[rng.choice(len(CITIES), p=city_w / city_w.sum())]
+        district = city.districts[rng.integers(len(city.districts))]
+        kind = types[rng.choice(len(types), p=type_w / type_w.sum())]
+        profile = PROPERTY_TYPES[kind]
+        area = round(float(np.clip(rng.lognormal(math.log(profile.area_median_m2), profile.area_sigma),
+                                   profile.area_min_m2, profile.area_max_m2)), 1)
+        bedrooms = 0 if kind == "Đất" else int(np.clip(round(area / 30 + rng.normal(0, 0.5)), 1, 8))
+        bathrooms = 0 if kind == "Đất" else max(1, bedrooms - int(rng.integers(0, 2)))
+        per_m2 = district.median_million_per_m2 * profile.price_factor * rng.lognormal(0.0, 0.3)
+        price = round(per_m2 * area) * 1e6
+        row = listing(f"L{k:06d}", city.name, price, area, district.name, kind, bedrooms, bathrooms)
+        row.update(latitude=district.latitude + rng.normal(0, 0.008), longitude=district.longitude + rng.normal(0, 0.008),
+                   posted_date=str(REFERENCE_DATE - dt.timedelta(days=int(rng.integers(1, 731)))))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    planted = sorted(rng.choice(n, size=outliers, replace=False))
+    for i, index in enumerate(planted):
+        factor = 50.0 if i % 2 == 0 else 1 / 50.0
+        frame.loc[index, "price"] *= factor
+        frame.loc[index, "price_per_sqm"] *= factor
+    frame.attrs["planted"] = sorted(frame.loc[planted, "id"])
+    return frame
+
+
+def alerts(conn, where: str = "TRUE") -> list[dict]:
+    cursor = conn.cursor().execute(
+        "SELECT alert_id AS alert_id, property_id AS property_id, anomaly_type AS anomaly_type, "
+        "anomaly_score AS anomaly_score, expected_value AS expected_value, actual_value AS actual_value, "
+        "severity AS severity, description AS description, is_resolved AS is_resolved, "
+        "resolved_at IS NOT NULL AS has_resolved_at, resolution AS resolution, "
+        "TO_VARCHAR(detected_at) AS detected_at, TO_VARCHAR(last_detected_at) AS last_detected_at "
+        f"FROM ANALYTICS_DB.ML_RESULTS.ANOMALY_ALERTS WHERE {where} ORDER BY property_id, anomaly_type, detected_at"
+    )
+    columns = [c[0].lower() for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def z_of(values: list[float], x: float) -> float:
+    return abs(x - statistics.mean(values)) / statistics.stdev(values)
+
+
+# --- z-score alerts ------------------------------------------------------------------------------------
+
+# City A: 19 ordinary prices 1.1 .. 2.9 bn (step 0.1 bn) and one at 20 bn, all 100 m².
+#   mean = (19 * 2.0 + 20) / 20 = 2.9 bn; squared deviations: sum_{j=-18..0} (j * 0.1 bn)^2 = 2109e16 for the
+#   ordinary ones, (17.1 bn)^2 = 29241e16 for the outlier; sample variance = 31350e16 / 19 = 1650e16,
+#   stddev = sqrt(1650) * 1e8 = 4.0620 bn, z = 17.1 / 4.0620 = 4.2097 > 4 -> HIGH.
+# City B: the same 19 and one at 8 bn: mean 2.3 bn, variance (741e16 + 3249e16) / 19 = 210e16,
+#   stddev = 1.4491 bn, z = 5.7 / 1.4491 = 3.9334 -> MEDIUM (3 < z <= 4).
+# Area is 100 m² everywhere, so price per m² has the same z-scores.
+ORDINARY = [2.0e9 + k * 1e8 for k in range(-9, 10)]
+CITY_A = {f"A{i:02d}": p for i, p in enumerate(ORDINARY)} | {"A_OUT": 20e9}
+CITY_B = {f"B{i:02d}": p for i, p in enumerate(ORDINARY)} | {"B_OUT": 8e9}
+# City C: 4 listings, one wildly off: fewer than 5 values, never scored.
+CITY_C = {"C0": 1e9, "C1": 1e9, "C2": 1e9, "C3": 500e9}
+
+
+def hand_made(conn):
+    rows = [listing(i, "City A", p) for i, p in CITY_A.items()]
+    rows += [listing(i, "City B", p) for i, p in CITY_B.items()]
+    rows += [listing(i, "City C", p) for i, p in CITY_C.items()]
+    insert_gold(conn, rows)
+
+
+def test_planted_outliers_get_hand_computed_z_and_severity(conn):
+    hand_made(conn)
+    result = anomalies.detect_anomalies(conn, Z_ONLY)
+    assert result["opened"] == 4 and result["refreshed"] == 0 and result["resolved"] == 0
+
+    found = {(a["property_id"], a["anomaly_type"]): a for a in alerts(conn)}
+    assert set(found) == {(i, t) for i in ("A_OUT", "B_OUT") for t in anomalies.Z_SCORE_TYPES}
+    for id_, values, z_by_hand, severity in (
+        ("A_OUT", list(CITY_A.values()), 17.1 / math.sqrt(16.5), "HIGH"),
+        ("B_OUT", list(CITY_B.values()), 5.7 / math.sqrt(2.1), "MEDIUM"),
+    ):
+        assert z_of(values, values[-1]) == pytest.approx(z_by_hand, rel=1e-12)
+        for kind, scale in (("PRICE_OUTLIER", 1.0), ("PRICE_PER_SQM_OUTLIER", 100.0)):
+            alert = found[(id_, kind)]
+            assert alert["anomaly_score"] == pytest.approx(z_by_hand, rel=1e-9)
+            assert alert["severity"] == severity
+            assert alert["expected_value"] == pytest.approx(statistics.mean(values) / scale, rel=1e-12)
+            assert alert["actual_value"] == pytest.approx(values[-1] / scale)
+            assert alert["is_resolved"] is False and not alert["has_resolved_at"]
+            assert f"is {round(z_by_hand, 2)} standard deviations above the mean" in alert["description"]
+    assert round(17.1 / math.sqrt(16.5), 4) == 4.2097 and round(5.7 / math.sqrt(2.1), 4) == 3.9334
+    # City C (4 listings) is never scored, however far off C3 is.
+    assert not [a for a in alerts(conn) if a["property_id"].startswith("C")]
+    # The semantic view shows exactly the open alerts, with their listing's city.
+    from medallion_assets.lib import semantic
+
+    assert semantic.refresh_views(conn)["v_active_anomalies"] == 4
+    shown = conn.cursor().execute(
+        "SELECT property_id AS p, city AS c, severity AS s FROM ANALYTICS_DB.SEMANTIC.V_ACTIVE_ANOMALIES "
+        "WHERE anomaly_type = 'PRICE_OUTLIER' ORDER BY property_id"
+    ).fetchall()
+    assert [(p, s) for p, _c, s in shown] == [("A_OUT", "HIGH"), ("B_OUT", "MEDIUM")]
+
+
+def test_cities_below_min_listings_get_no_alert_even_when_the_threshold_is_reachable(conn):
+    # With the sample stddev a single value among n lies at most (n-1)/sqrt(n) deviations from the mean:
+    # 1.5 for n=4, 1.789 for n=5. With a threshold of 1.2 both could alert; only the 5-listing city may.
+    rows = [listing(f"D{i}", "City D", p) for i, p in enumerate([1e9, 1e9, 1e9, 10e9])]
+    rows += [listing(f"E{i}", "City E", p) for i, p in enumerate([1e9, 1e9, 1e9, 1e9, 10e9])]
+    insert_gold(conn, rows)
+    anomalies.detect_anomalies(conn, anomalies.AnomalyConfig(isolation_forest=False, z_threshold=1.2, high_z_threshold=4.0))
+    flagged = alerts(conn)
+    assert {(a["property_id"], a["anomaly_type"]) for a in flagged} == {("E4", t) for t in anomalies.Z_SCORE_TYPES}
+    assert flagged[0]["anomaly_score"] == pytest.approx(4 / math.sqrt(5)) == pytest.approx(
+        z_of([1e9] * 4 + [10e9], 10e9))
+    assert flagged[0]["severity"] == "MEDIUM"
+
+
+def test_rerun_refreshes_resolves_and_reopens(conn):
+    hand_made(conn)
+    first = anomalies.detect_anomalies(conn, Z_ONLY, run_at=dt.datetime(2026, 11, 1, 8, 0))
+    before = alerts(conn)
+    second = anomalies.detect_anomalies(conn, Z_ONLY, run_at=dt.datetime(2026, 11, 2, 8, 0))
+    after = alerts(conn)
+    assert (first["opened"], second["opened"], second["refreshed"], second["resolved"]) == (4, 0, 4, 0)
+    assert [a["alert_id"] for a in after] == [a["alert_id"] for a in before]  # no alert doubled
+    assert {a["detected_at"] for a in after} == {a["detected_at"] for a in before}
+    assert all(a["last_detected_at"].startswith("2026-11-02") for a in after)
+
+    set_price(conn, "A_OUT", 2.0e9)  # back to an ordinary price
+    third = anomalies.detect_anomalies(conn, Z_ONLY, run_at=dt.datetime(2026, 11, 3, 8, 0))
+    assert third["resolved"] == 2 and third["opened"] == 0
+    resolved = alerts(conn, "property_id = 'A_OUT'")
+    assert len(resolved) == 2
+    assert all(a["is_resolved"] and a["has_resolved_at"] for a in resolved)
+    assert {a["resolution"] for a in resolved} == {"NO_LONGER_ANOMALOUS"}
+    assert all(not a["is_resolved"] for a in alerts(conn, "property_id = 'B_OUT'"))
+
+    set_price(conn, "A_OUT", 20e9)  # anomalous again: a new alert, the old one stays resolved
+    anomalies.detect_anomalies(conn, Z_ONLY, run_at=dt.datetime(2026, 11, 4, 8, 0))
+    history = alerts(conn, "property_id = 'A_OUT' AND anomaly_type = 'PRICE_OUTLIER'")
+    assert [a["is_resolved"] for a in history] == [True, False]
+    assert history[0]["alert_id"] != history[1]["alert_id"]
+
+    conn.cursor().execute(f"DELETE FROM {GOLD} WHERE id = 'B_OUT'")  # the listing left gold
+    anomalies.detect_anomalies(conn, Z_ONLY, run_at=dt.datetime(2026, 11, 5, 8, 0))
+    assert {a["resolution"] for a in alerts(conn, "property_id = 'B_OUT'")} == {"LISTING_REMOVED"}
+    integrity = warehouse.fetch_one(conn, "ml/check_alert_integrity")
+    assert (int(integrity["orphan_alerts"]), int(integrity["duplicated_open_pairs"])) == (0, 0)
+
+
+def test_isolation_forest_flags_planted_outliers_deterministically(conn):
+    gold = realistic_gold(2000, outliers=8)
+    insert_gold(conn, gold)
+    planted = set(gold.attrs["planted"])
+    assert len(planted) == 8
+    result = anomalies.detect_anomalies(conn, anomalies.AnomalyConfig(contamination=0.01))
+    assert result["isolation_forest"]["flagged"] == 20
+    first = {a["property_id"]: a for a in alerts(conn, "anomaly_type = 'ISOLATION_FOREST'")}
+    assert planted <= set(first)  # every planted 50x price is among the 1% the forest isolates
+    assert all(0 < a["anomaly_score"] <= 1 and a["severity"] in ("HIGH", "MEDIUM") for a in first.values())
+    again = anomalies.detect_anomalies(conn, anomalies.AnomalyConfig(contamination=0.01))
+    assert again["opened"] == 0 and again["resolved"] == 0
+    assert {a["property_id"]: a["anomaly_score"] for a in alerts(conn, "anomaly_type = 'ISOLATION_FOREST'")} == {
+        k: a["anomaly_score"] for k, a in first.items()
+    }
+
+
+# --- price model and registry --------------------------------------------------------------------------
+
+
+def registry_statuses(conn) -> dict[str, str]:
+    rows = conn.cursor().execute(
+        "SELECT model_version AS v, status AS s FROM ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY"
+    ).fetchall()
+    return {v: s for v, s in rows}
+
+
+def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
+    insert_gold(conn, realistic_gold(1500))
+    weak = registry.PriceModelConfig(model_dir=str(tmp_path), candidates=["random_forest"], rf_n_estimators=3,
+                               rf_max_depth=1, importance_repeats=2, n_threads=1)
+    strong = registry.PriceModelConfig(model_dir=str(tmp_path), **FAST)
+
+    first = registry.train_price_model(conn, weak)  # the first model of a name is champion, however weak
+    assert (first.status, first.newly_registered) == ("champion", True)
+
+    best = registry.train_price_model(conn, strong)  # beats it on the same holdout: promoted, the old one archived
+    assert best.status == "champion" and best.champion_before == first.model_version
+    assert best.metrics["mae"] < best.champion_metrics["mae"]
+    assert set(best.candidates) == {"random_forest", "hist_gradient_boosting"}
+    assert registry_statuses(conn) == {first.model_version: "archived", best.model_version: "champion"}
+    assert best.metrics["r2_log"] >= 0.6 and best.holdout_rows + best.training_rows == 1500
+
+    again = registry.train_price_model(conn, strong)  # same data + parameters: same version, no second row
+    assert again.model_version == best.model_version and not again.newly_registered
+    assert again.metrics == best.metrics
+    assert registry_statuses(conn) == {first.model_version: "archived", best.model_version: "champion"}
+
+    worse = registry.train_price_model(
+        conn, registry.PriceModelConfig(model_dir=str(tmp_path), candidates=["random_forest"], rf_n_estimators=3,
+                                  rf_max_depth=2, importance_repeats=2, n_threads=1))
+    assert worse.status == "challenger" and worse.champion_before == best.model_version
+    assert worse.metrics["mae"] >= worse.champion_metrics["mae"]
+    assert registry_statuses(conn) == {first.model_version: "archived", best.model_version: "champion",
+                              worse.model_version: "challenger"}
+    assert warehouse.fetch_one(conn, "ml/check_registry_status", {"model_name": "price_model"})["champions"] == 1
+
+    # The importance of each version is ranked 1..n over every input, and never names a leaking column.
+    ranks = warehouse.fetch_all(conn, "ml/importance_read", {"model_version": best.model_version})
+    assert [r["rank"] for r in ranks] == list(range(1, len(ml_model.INPUT_COLUMNS) + 1))
+    assert {r["feature_name"] for r in ranks} == set(ml_model.INPUT_COLUMNS)
+    assert not set(ml_model.LEAKY_COLUMNS) & set(ml_model.INPUT_COLUMNS)
+    scores = [r["importance_score"] for r in ranks]
+    assert scores == sorted(scores, reverse=True)
+
+    # The saved champion loads and predicts what the fitted pipeline predicted at training time.
+    champion = registry.load_champion(conn)
+    gold = ml_tables.read_gold(conn)
+    holdout = gold[ml_model.holdout_mask(gold["id"], 0.2)]
+    predicted = champion.predict(holdout)
+    assert np.all(np.isfinite(predicted)) and np.all(predicted > 0)
+    np.testing.assert_allclose(predicted, best.pipeline.predict(holdout), rtol=1e-12)
+    assert Path(best.artifact_location).parent == tmp_path / "price_model"
+
+    # Predictions: one per held-out listing (version trained last), one per listing for the champion.
+    result = predictions.write_predictions(conn)
+    assert (result["holdout_version"], result["champion_version"]) == (worse.model_version, best.model_version)
+    counts = {(r["prediction_set"], r["model_version"]): (int(r["predictions"]), int(r["listings"]))
+              for r in warehouse.fetch_all(conn, "ml/predictions_summary")}
+    assert counts == {("holdout", worse.model_version): (len(holdout), len(holdout)),
+                      ("current", best.model_version): (1500, 1500)}
+
+
+def test_same_data_and_parameters_give_the_same_version_across_fresh_registries(conn, tmp_path):
+    insert_gold(conn, realistic_gold(600, seed=11))
+    config = registry.PriceModelConfig(model_dir=str(tmp_path), candidates=["hist_gradient_boosting"], **{
+        k: v for k, v in FAST.items() if k != "rf_n_estimators"})
+    one = registry.train_price_model(conn, config)
+    conn.cursor().execute("DELETE FROM ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY")
+    two = registry.train_price_model(conn, config)
+    assert one.model_version == two.model_version and two.newly_registered
+    changed = registry.train_price_model(conn, registry.PriceModelConfig(**{**config.model_dump(), "hgb_learning_rate": 0.05}))
+    assert changed.model_version != one.model_version
+    set_price(conn, "L000001", 123e9)  # one price changed: a different snapshot, a different version
+    assert registry.train_price_model(conn, config).model_version not in (one.model_version, changed.model_version)
+
+
+ML_ASSETS = [anomalies_defs.anomaly_alerts, training_defs.price_model, predictions_defs.price_predictions]
+ML_CHECKS = [
+    anomalies_defs.anomaly_rate_within_bounds,
+    anomalies_defs.anomaly_alerts_reference_gold,
+    training_defs.price_model_r2_floor,
+    training_defs.model_registry_one_champion,
+    predictions_defs.price_predictions_cover_holdout,
+]
+
+
+# --- through Dagster -----------------------------------------------------------------------------------
+
+
+def test_assets_and_checks_materialize_and_pass(conn, snowflake_resource, tmp_path):
+    insert_gold(conn, realistic_gold(1200, seed=3, outliers=4))
+    result = dg.materialize(
+        [*ML_ASSETS, *ML_CHECKS],
+        resources={"snowflake": snowflake_resource},
+        run_config={"ops": {"price_model": {"config": {"model_dir": str(tmp_path), **FAST}}}},
+        raise_on_error=False,
+    )
+    assert result.success
+    checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {
+        "anomaly_rate_within_bounds": True,
+        "anomaly_alerts_reference_gold": True,
+        "price_model_r2_floor": True,
+        "model_registry_one_champion": True,
+        "price_predictions_cover_holdout": True,
+    }
+    meta = result.asset_materializations_for_node("price_model")[0].metadata
+    assert meta["status"].value == "champion" and meta["holdout_r2_log"].value >= 0.6
+    alerts_meta = result.asset_materializations_for_node("anomaly_alerts")[0].metadata
+    assert alerts_meta["dagster/row_count"].value == alerts_meta["open_alerts"].value > 0
+
+
+def test_definitions_load_with_the_retrain_job_and_schedule():
+    from medallion_assets.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    job = defs.resolve_job_def("retrain_job")
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {
+        "price_model", "model_registry", "feature_importance", "price_predictions"}
+    schedule = defs.resolve_schedule_def("weekly_retrain_schedule")
+    assert schedule.cron_schedule == "0 3 * * 1" and schedule.job_name == "retrain_job"
+    graph = defs.resolve_asset_graph()
+    for key in ("anomaly_alerts", "price_predictions"):
+        assert graph.get(dg.AssetKey(key)).automation_condition is not None
+    for key in ("price_model", "model_registry", "feature_importance"):  # weekly or on demand only
+        assert graph.get(dg.AssetKey(key)).automation_condition is None
+    assert dg.AssetKey("gold_ml_features") in graph.get(dg.AssetKey("anomaly_alerts")).parent_keys
+
+
+# --- scale (make bench) --------------------------------------------------------------------------------
+
+
+@pytest.mark.bench
+def test_bench_price_model_and_anomalies_at_100k(conn, tmp_path):
+    gold = realistic_gold(100_000, seed=42, outliers=200)
+    insert_gold(conn, gold)
+    started = time.monotonic()
+    found = anomalies.detect_anomalies(conn, anomalies.AnomalyConfig())
+    anomaly_seconds = time.monotonic() - started
+    started = time.monotonic()
+    report = registry.train_price_model(conn, registry.PriceModelConfig(
+        model_dir=str(tmp_path), candidates=["random_forest", "random_forest_log", "hist_gradient_boosting"]))
+    seconds = time.monotonic() - started
+    print(f"\nanomalies: {anomaly_seconds:.1f}s {found['detected']}")
+    print(f"price model: {seconds:.1f}s for {report.training_rows} training / {report.holdout_rows} held-out rows")
+    for name, m in report.candidates.items():
+        print(f"  {name:24s} fit {m['fit_seconds']:6.1f}s  MAE {m['mae'] / 1e9:6.3f} bn  RMSE {m['rmse'] / 1e9:6.2f} bn  "
+              f"R2 {m['r2']:.3f}  R2(log) {m['r2_log']:.3f}  MAPE {m['mape']:.3f}  median APE {m['median_ape']:.3f}")
+    assert report.candidate == "hist_gradient_boosting" and report.metrics["r2_log"] > 0.8
+    flagged = {a["property_id"] for a in alerts(conn, "anomaly_type = 'ISOLATION_FOREST'")}
+    assert set(gold.attrs["planted"]) <= flagged
