@@ -42,11 +42,17 @@ def sample_messages(kafka, count: int) -> list[dict]:
                 if message.error() is not None or message.value() is None:
                     continue
                 headers = dict(message.headers() or [])
-                rows.append({
-                    "id": message.key().decode(), "raw": message.value().decode(),
-                    "op": headers.get("op", b"u").decode(), "source": "bench-naive", "topic": kafka.topic,
-                    "partition": message.partition(), "offset": message.offset(),
-                })
+                rows.append(
+                    {
+                        "id": message.key().decode(),
+                        "raw": message.value().decode(),
+                        "op": headers.get("op", b"u").decode(),
+                        "source": "bench-naive",
+                        "topic": kafka.topic,
+                        "partition": message.partition(),
+                        "offset": message.offset(),
+                    }
+                )
             if messages:
                 idle_since = time.monotonic()
     finally:

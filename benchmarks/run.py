@@ -26,9 +26,21 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 CONFIG_VARS = [  # a configured real service must never be benchmarked by accident
-    "MONGO_URI", "MONGO_DATABASE", "MONGO_COLLECTION", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC",
-    "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD", "KAFKA_SSL_CA_LOCATION",
-    "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SNOWFLAKE_ROLE", "SNOWFLAKE_WAREHOUSE",
+    "MONGO_URI",
+    "MONGO_DATABASE",
+    "MONGO_COLLECTION",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_TOPIC",
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_SASL_MECHANISM",
+    "KAFKA_USERNAME",
+    "KAFKA_PASSWORD",
+    "KAFKA_SSL_CA_LOCATION",
+    "SNOWFLAKE_ACCOUNT",
+    "SNOWFLAKE_USER",
+    "SNOWFLAKE_PASSWORD",
+    "SNOWFLAKE_ROLE",
+    "SNOWFLAKE_WAREHOUSE",
 ]
 SERVERS = ("mongo", "kafka", "snowflake", "s3")
 GIB = 1024**3
@@ -85,15 +97,23 @@ class Bench:
         started = time.perf_counter()
         log_path = self.home / "logs" / f"stage-{name}.log"
         with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env, stdout=log_file,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                command,
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
             _pid, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
         if process.returncode != 0:
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-25:])
-            raise SystemExit(f"{tail}\nbenchmark stage {name} ({stage}) failed with exit code "
-                             f"{process.returncode}; its log: {log_path}")
+            raise SystemExit(
+                f"{tail}\nbenchmark stage {name} ({stage}) failed with exit code "
+                f"{process.returncode}; its log: {log_path}"
+            )
         result = json.loads(result_path.read_text())
         seconds, rows = result["seconds"], result.get("rows") or 0
         result.update(
@@ -107,8 +127,10 @@ class Bench:
             result["profile"] = str(profile_path.relative_to(PROJECT_ROOT))
             _write_profile_text(profile_path)
         self.stages[name] = result
-        self.log(f"  {name:22s} {rows:>9,} rows  {seconds:8.2f} s  "
-                 f"{result['rows_per_s'] or 0:>11,.0f} rows/s  peak {result['peak_rss_mib']:>7,.0f} MiB")
+        self.log(
+            f"  {name:22s} {rows:>9,} rows  {seconds:8.2f} s  "
+            f"{result['rows_per_s'] or 0:>11,.0f} rows/s  peak {result['peak_rss_mib']:>7,.0f} MiB"
+        )
         return result
 
 
@@ -139,8 +161,9 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
     os.environ.update(MEDALLION_HOME=str(home))
     for key in CONFIG_VARS:
         os.environ.pop(key, None)
-    ports = services.Ports(mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(),
-                           snowflake=services.free_port())
+    ports = services.Ports(
+        mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(), snowflake=services.free_port()
+    )
     log(f"size {size:,}: services on {ports} under {home}")
     started = time.perf_counter()
     services.up(ports, home)
@@ -158,11 +181,15 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
         bench.run("silver", "silver", {"run_id": "bench-full"})
         bench.run("gold", "gold")
         bench.run("ml_anomalies", "ml_anomalies")
-        bench.run("ml_training", "ml_training", {"model_dir": str(home / "models"),
-                                                 "config": {"max_training_rows": args.max_training_rows}})
+        bench.run(
+            "ml_training",
+            "ml_training",
+            {"model_dir": str(home / "models"), "config": {"max_training_rows": args.max_training_rows}},
+        )
         bench.run("ml_predictions", "ml_predictions")
-        bench.run("ingest_memory", "ingest_memory",
-                  {"count": min(size, args.memory_docs), "topic": "bench_ingest_memory"})
+        bench.run(
+            "ingest_memory", "ingest_memory", {"count": min(size, args.memory_docs), "topic": "bench_ingest_memory"}
+        )
         shutil.rmtree(keep, ignore_errors=True)
         changes = max(1, size // 100)
         bench.run("incr_mutate", "mutate", {"insert": changes, "reprice": changes, "random_seed": 43})
@@ -198,12 +225,15 @@ def summarize(size: int, s: dict, services_seconds: float, args) -> dict:
         "floor_copy_only_seconds": round(s["floor"]["copy_seconds"], 3),
         "bronze_vs_floor_x": round(s["bronze"]["seconds"] / floor_seconds, 1) if floor_seconds else None,
         "bronze_publish_seconds": round(s["bronze"]["publish_seconds"], 2),
-        "bronze_publish_vs_floor_x": round(s["bronze"]["publish_seconds"] / floor_seconds, 1) if floor_seconds else None,
+        "bronze_publish_vs_floor_x": round(s["bronze"]["publish_seconds"] / floor_seconds, 1)
+        if floor_seconds
+        else None,
         "bronze_consume_and_classify_seconds": round(s["bronze"]["consume_and_classify_seconds"], 2),
         "ingest_mongo_rows_per_s": s["ingest"]["rows_per_s"],
         "ingest_memory_rows_per_s": s["ingest_memory"]["rows_per_s"],
         "ingest_memory_serialize_only_rows_per_s": round(
-            s["ingest_memory"]["rows"] / s["ingest_memory"]["serialize_only_seconds"], 1),
+            s["ingest_memory"]["rows"] / s["ingest_memory"]["serialize_only_seconds"], 1
+        ),
         "mongo_read_only_rows_per_s": s["mongo_read"]["rows_per_s"],
     }
     incremental_summary = {
@@ -216,7 +246,8 @@ def summarize(size: int, s: dict, services_seconds: float, args) -> dict:
     }
     goals = {
         "bronze_100x_naive": comparisons["bronze_vs_naive_x"] is not None and comparisons["bronze_vs_naive_x"] >= 100,
-        "bronze_within_3x_floor": comparisons["bronze_vs_floor_x"] is not None and comparisons["bronze_vs_floor_x"] <= 3,
+        "bronze_within_3x_floor": comparisons["bronze_vs_floor_x"] is not None
+        and comparisons["bronze_vs_floor_x"] <= 3,
         "kafka_to_gold_under_90s": kafka_to_gold < 90 if size >= 1_000_000 else None,
         "training_under_120s": s["ml_training"]["seconds"] < 120 if size >= 1_000_000 else None,
         "incremental_at_most_10pct": incremental_summary["share_of_full"] is not None
@@ -228,17 +259,23 @@ def summarize(size: int, s: dict, services_seconds: float, args) -> dict:
         "machine": machine(),
         "services_start_seconds": round(services_seconds, 2),
         "stages": s,
-        "end_to_end": {"kafka_to_gold_seconds": kafka_to_gold,
-                       "kafka_to_gold_rows_per_s": round(size / kafka_to_gold, 1) if kafka_to_gold else None,
-                       "mongo_to_gold_seconds": full,
-                       "ml_seconds": sec("ml_anomalies", "ml_training", "ml_predictions")},
+        "end_to_end": {
+            "kafka_to_gold_seconds": kafka_to_gold,
+            "kafka_to_gold_rows_per_s": round(size / kafka_to_gold, 1) if kafka_to_gold else None,
+            "mongo_to_gold_seconds": full,
+            "ml_seconds": sec("ml_anomalies", "ml_training", "ml_predictions"),
+        },
         "comparisons": comparisons,
         "incremental": incremental_summary,
         "peak_stage": {"stage": peak_name, "peak_rss_mib": s[peak_name]["peak_rss_mib"]},
         "goals": goals,
-        "settings": {"naive_sample": args.naive_sample, "memory_docs": args.memory_docs,
-                     "max_training_rows": args.max_training_rows, "bronze_batch_size": 50_000,
-                     "ingestion": {"batch_size": 100, "acknowledge_every": 5000}},
+        "settings": {
+            "naive_sample": args.naive_sample,
+            "memory_docs": args.memory_docs,
+            "max_training_rows": args.max_training_rows,
+            "bronze_batch_size": 50_000,
+            "ingestion": {"batch_size": 100, "acknowledge_every": 5000},
+        },
     }
 
 
@@ -278,16 +315,22 @@ def markdown(reports: list[dict]) -> str:
         loads = [st.get("load_average_1min") for st in s.values() if st.get("load_average_1min") is not None]
         lines += [f"## {r['size']:,} documents", ""]
         if loads:
-            lines += [f"1-minute load average after the stages: {min(loads):.1f} to {max(loads):.1f} on "
-                      f"{m['cpu_count']} cores (above {m['cpu_count']} means other work shared the machine).", ""]
+            lines += [
+                f"1-minute load average after the stages: {min(loads):.1f} to {max(loads):.1f} on "
+                f"{m['cpu_count']} cores (above {m['cpu_count']} means other work shared the machine).",
+                "",
+            ]
         lines += ["| stage | rows | seconds | rows/s | peak MiB | note |", "|---|---:|---:|---:|---:|---|"]
         for key, label, note in STAGE_ROWS:
             st = s[key]
             if key == "ml_training":
                 note = f"{st['rows']:,} of {st['gold_rows']:,} gold rows" + (
-                    f" (id-hash sample, max_training_rows={st['max_training_rows']:,})" if st["sampled"] else "")
-            lines.append(f"| {label} | {st['rows']:,} | {_f(st['seconds'], 2)} | {_f(st['rows_per_s'], 0)} | "
-                         f"{_f(st['peak_rss_mib'], 0)} | {note} |")
+                    f" (id-hash sample, max_training_rows={st['max_training_rows']:,})" if st["sampled"] else ""
+                )
+            lines.append(
+                f"| {label} | {st['rows']:,} | {_f(st['seconds'], 2)} | {_f(st['rows_per_s'], 0)} | "
+                f"{_f(st['peak_rss_mib'], 0)} | {note} |"
+            )
         lines += [
             f"| **Kafka -> gold** (bronze + silver + gold) | {r['size']:,} | **{_f(e['kafka_to_gold_seconds'], 2)}** | "
             f"{_f(e['kafka_to_gold_rows_per_s'], 0)} | | sum of the three stages |",
@@ -300,7 +343,8 @@ def markdown(reports: list[dict]) -> str:
             f"**{_f(c['bronze_vs_naive_x'])}× faster** |",
             f"| floor: DuckDB in-process, same rows from local Parquet, JSON parsed | {_f(c['floor_seconds'], 2)} | "
             f"{_f(c['floor_rows_per_s'], 0)} | **{_f(c['bronze_vs_floor_x'])}× slower** end to end; its publish "
-            f"step (PUT + COPY + commit, {_f(c['bronze_publish_seconds'], 2)} s) is {_f(c['bronze_publish_vs_floor_x'])}× |",
+            f"step (PUT + COPY + commit, {_f(c['bronze_publish_seconds'], 2)} s) is "
+            f"{_f(c['bronze_publish_vs_floor_x'])}× |",
             "",
             f"Ingestion is bounded by the source: MongoDB read alone {_f(c['mongo_read_only_rows_per_s'], 0)} docs/s, "
             f"Mongo -> Kafka {_f(c['ingest_mongo_rows_per_s'], 0)} docs/s, the same code from memory "
@@ -313,7 +357,8 @@ def markdown(reports: list[dict]) -> str:
             f"(ingest {inc['by_stage']['ingest']} s, bronze {inc['by_stage']['bronze']} s, silver "
             f"{inc['by_stage']['silver']} s, gold {inc['by_stage']['gold']} s).",
             "",
-            "Goals: " + ", ".join(f"{k} {'✅' if v else '❌'}" for k, v in r["goals"].items() if v is not None)
+            "Goals: "
+            + ", ".join(f"{k} {'✅' if v else '❌'}" for k, v in r["goals"].items() if v is not None)
             + f". Highest process peak: {r['peak_stage']['stage']} {_f(r['peak_stage']['peak_rss_mib'], 0)} MiB.",
             "",
         ]
@@ -324,13 +369,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated document counts")
     parser.add_argument("--naive-sample", type=int, default=5000, help="rows the row-at-a-time loader inserts")
-    parser.add_argument("--memory-docs", type=int, default=100_000,
-                        help="documents (at most) for the in-memory ingestion run")
+    parser.add_argument(
+        "--memory-docs", type=int, default=100_000, help="documents (at most) for the in-memory ingestion run"
+    )
     parser.add_argument("--max-training-rows", type=int, default=200_000, help="PriceModelConfig.max_training_rows")
     parser.add_argument("--profile", default=None, help="cProfile this stage (e.g. bronze, silver, ml_training)")
-    parser.add_argument("--profile-size", type=int, default=None,
-                        help="the size at which --profile applies (default: the first size; the profiler slows the "
-                        "stage, so its time at that size is not comparable)")
+    parser.add_argument(
+        "--profile-size",
+        type=int,
+        default=None,
+        help="the size at which --profile applies (default: the first size; the profiler slows the "
+        "stage, so its time at that size is not comparable)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()]
     if args.profile and args.profile_size is None:

@@ -55,8 +55,11 @@ def stage_mutate(params: dict) -> dict:
         insert_seconds = time.perf_counter() - started
         repriced = seeding.reprice(collection, params["reprice"], random_seed=params.get("random_seed", 42) + 1)
         return {
-            "seconds": time.perf_counter() - started, "rows": inserted + repriced,
-            "inserted": inserted, "repriced": repriced, "insert_seconds": insert_seconds,
+            "seconds": time.perf_counter() - started,
+            "rows": inserted + repriced,
+            "inserted": inserted,
+            "repriced": repriced,
+            "insert_seconds": insert_seconds,
             "reprice_seconds": time.perf_counter() - started - insert_seconds,
         }
 
@@ -77,8 +80,16 @@ def stage_ingest(params: dict) -> dict:
     from medallion_assets.defs.source import assets as source
 
     resources = _resources()
-    run_config = {"ops": {"data_ingestion": {"config": {
-        "batch_size": params.get("batch_size", 100), "acknowledge_every": params.get("acknowledge_every", 5000)}}}}
+    run_config = {
+        "ops": {
+            "data_ingestion": {
+                "config": {
+                    "batch_size": params.get("batch_size", 100),
+                    "acknowledge_every": params.get("acknowledge_every", 5000),
+                }
+            }
+        }
+    }
     started = time.perf_counter()
     result = dg.materialize(
         [source.warehouse_schema, ingestion.data_ingestion], resources=resources, run_config=run_config
@@ -89,8 +100,10 @@ def stage_ingest(params: dict) -> dict:
     # the asset's own time (its metadata: sent / elapsed); materialize_seconds adds Dagster's run overhead and
     # the warehouse_schema step
     return {
-        "seconds": sent / rate if rate else materialize_seconds, "rows": sent,
-        "materialize_seconds": materialize_seconds, "sent_by_kind": meta["sent_by_kind"].value,
+        "seconds": sent / rate if rate else materialize_seconds,
+        "rows": sent,
+        "materialize_seconds": materialize_seconds,
+        "sent_by_kind": meta["sent_by_kind"].value,
         "success": result.success,
     }
 
@@ -152,11 +165,17 @@ def stage_ingest_memory(params: dict) -> dict:
     seconds = time.perf_counter() - started
     # the same documents serialized only (no Kafka): the Python cost of the ingestion code
     started = time.perf_counter()
-    for batch in ChangeReader(MemoryCollection(documents), 100, cdc_mode="watermark").batches(Cursor(phase="snapshot")):
+    for _batch in ChangeReader(MemoryCollection(documents), 100, cdc_mode="watermark").batches(
+        Cursor(phase="snapshot")
+    ):
         pass
     serialize_seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": sent, "generate_seconds": generate_seconds,
-            "serialize_only_seconds": serialize_seconds}
+    return {
+        "seconds": seconds,
+        "rows": sent,
+        "generate_seconds": generate_seconds,
+        "serialize_only_seconds": serialize_seconds,
+    }
 
 
 # --- warehouse side ---------------------------------------------------------------------------------
@@ -199,9 +218,14 @@ def stage_bronze(params: dict) -> dict:
         started = time.perf_counter()
         report = bronze.load_topic(conn, resources["kafka"], resources["mongo"].source_name, config)
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": report.rows + report.rejects, "rejects": report.rejects,
-            "batches": report.batches, "publish_seconds": publish_time[0],
-            "consume_and_classify_seconds": seconds - publish_time[0]}
+    return {
+        "seconds": seconds,
+        "rows": report.rows + report.rejects,
+        "rejects": report.rejects,
+        "batches": report.batches,
+        "publish_seconds": publish_time[0],
+        "consume_and_classify_seconds": seconds - publish_time[0],
+    }
 
 
 def stage_naive(params: dict) -> dict:
@@ -219,8 +243,11 @@ def stage_floor(params: dict) -> dict:
     out = {}
     for name, select in (
         ("copy", "SELECT * FROM read_parquet($files)"),
-        ("parse_json", "SELECT message_key AS id, raw_text::JSON AS raw_data, op, current_timestamp AS ingested_at, "
-                       "kafka_topic, kafka_partition, kafka_offset, kafka_timestamp FROM read_parquet($files)"),
+        (
+            "parse_json",
+            "SELECT message_key AS id, raw_text::JSON AS raw_data, op, current_timestamp AS ingested_at, "
+            "kafka_topic, kafka_partition, kafka_offset, kafka_timestamp FROM read_parquet($files)",
+        ),
     ):
         started = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TABLE floor_{name} AS {select}", {"files": files})
@@ -237,8 +264,13 @@ def stage_silver(params: dict) -> dict:
         started = time.perf_counter()
         result = silver.refresh_silver(conn, run_id=params.get("run_id", "bench"))
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": result["rows_in"], "silver_rows": result["silver_rows"],
-            "inserted": result["rows_inserted"], "updated": result["rows_updated"]}
+    return {
+        "seconds": seconds,
+        "rows": result["rows_in"],
+        "silver_rows": result["silver_rows"],
+        "inserted": result["rows_inserted"],
+        "updated": result["rows_updated"],
+    }
 
 
 def stage_gold(params: dict) -> dict:
@@ -258,8 +290,12 @@ def stage_ml_anomalies(params: dict) -> dict:
         started = time.perf_counter()
         result = anomalies.detect_anomalies(conn, anomalies.AnomalyConfig())
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": result["isolation_forest"].get("rows", 0), "detected": result["detected"],
-            "isolation_forest_seconds": result["isolation_forest"].get("seconds")}
+    return {
+        "seconds": seconds,
+        "rows": result["isolation_forest"].get("rows", 0),
+        "detected": result["detected"],
+        "isolation_forest_seconds": result["isolation_forest"].get("seconds"),
+    }
 
 
 def stage_ml_training(params: dict) -> dict:
@@ -270,11 +306,19 @@ def stage_ml_training(params: dict) -> dict:
         started = time.perf_counter()
         report = registry.train_price_model(conn, config)
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": report.training_rows, "gold_rows": report.gold_rows,
-            "holdout_rows": report.holdout_rows, "sampled": report.sampled,
-            "max_training_rows": config.max_training_rows, "winner": report.candidate,
-            "candidates": {k: {"fit_seconds": v["fit_seconds"], "mae": v["mae"], "r2_log": v.get("r2_log")}
-                           for k, v in report.candidates.items()}}
+    return {
+        "seconds": seconds,
+        "rows": report.training_rows,
+        "gold_rows": report.gold_rows,
+        "holdout_rows": report.holdout_rows,
+        "sampled": report.sampled,
+        "max_training_rows": config.max_training_rows,
+        "winner": report.candidate,
+        "candidates": {
+            k: {"fit_seconds": v["fit_seconds"], "mae": v["mae"], "r2_log": v.get("r2_log")}
+            for k, v in report.candidates.items()
+        },
+    }
 
 
 def stage_ml_predictions(params: dict) -> dict:
@@ -287,7 +331,7 @@ def stage_ml_predictions(params: dict) -> dict:
     return {"seconds": seconds, "rows": result["current_predictions"] + result["holdout_predictions"]}
 
 
-STAGES = {name[len("stage_"):]: fn for name, fn in dict(globals()).items() if name.startswith("stage_")}
+STAGES = {name[len("stage_") :]: fn for name, fn in dict(globals()).items() if name.startswith("stage_")}
 
 
 def main(argv: list[str]) -> int:

@@ -86,7 +86,16 @@ def _dev(args: argparse.Namespace) -> int:
         services.up()
     home = pipeline.dagster_home()
     dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
-    command = [dagster, "dev", "-w", str(services.PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
+    command = [
+        dagster,
+        "dev",
+        "-w",
+        str(services.PROJECT_ROOT / "workspace.yaml"),
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})", flush=True)
     os.execv(dagster, command)
     return 0  # not reached

@@ -16,9 +16,21 @@ from pathlib import Path
 import pytest
 
 CONFIG_VARS = [
-    "MONGO_URI", "MONGO_DATABASE", "MONGO_COLLECTION", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC",
-    "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD", "KAFKA_SSL_CA_LOCATION",
-    "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD", "SNOWFLAKE_ROLE", "SNOWFLAKE_WAREHOUSE",
+    "MONGO_URI",
+    "MONGO_DATABASE",
+    "MONGO_COLLECTION",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_TOPIC",
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_SASL_MECHANISM",
+    "KAFKA_USERNAME",
+    "KAFKA_PASSWORD",
+    "KAFKA_SSL_CA_LOCATION",
+    "SNOWFLAKE_ACCOUNT",
+    "SNOWFLAKE_USER",
+    "SNOWFLAKE_PASSWORD",
+    "SNOWFLAKE_ROLE",
+    "SNOWFLAKE_WAREHOUSE",
 ]
 
 
@@ -32,7 +44,9 @@ def services_home(tmp_path_factory) -> Path:
     os.environ["MEDALLION_HOME"] = str(home)
     os.environ["DAGSTER_HOME"] = str(tmp_path_factory.mktemp("dagster-home"))
     ports = services.Ports(
-        mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(),
+        mongo=services.free_port(),
+        s3=services.free_port(),
+        kafka=services.free_port(),
         snowflake=services.free_port(),
     )
     services.up(ports, home)
@@ -79,9 +93,19 @@ def warehouse_port(tmp_path_factory):
     port = services.free_port()
     with open(folder / "server.log", "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "medallion_assets.dev.fakesnow_server", "--db-path", str(folder),
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=services.PROJECT_ROOT,
+            [
+                sys.executable,
+                "-m",
+                "medallion_assets.dev.fakesnow_server",
+                "--db-path",
+                str(folder),
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=services.PROJECT_ROOT,
         )
     try:
         deadline = time.monotonic() + 30

@@ -8,8 +8,9 @@
 - `observe_source_schedule`: the MongoDB collection's document count, every hour.
 - freshness policies per layer, so the UI flags a table that fell behind.
 
-The two sensors (defs/ingestion/sensors.py, defs/bronze/sensors.py) use a run key naming the oldest unhandled change or position, so the same
-changes never start two runs, and their cursor records what they last requested.
+The two sensors (defs/ingestion/sensors.py, defs/bronze/sensors.py) use a run key naming the oldest
+unhandled change or position, so the same changes never start two runs, and their cursor records what
+they last requested.
 """
 
 from datetime import timedelta
@@ -90,7 +91,6 @@ FRESHNESS_BY_ASSET = {
     "model_registry": dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7)),
     "feature_importance": dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7)),
 }
-
 
 
 def freshness_for(spec: dg.AssetSpec):

@@ -50,7 +50,9 @@ def kafka_resource() -> KafkaResource:
         )
     protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").strip() or "PLAINTEXT"
     if protocol.startswith("SASL"):
-        _require_together("KAFKA_SECURITY_PROTOCOL=" + protocol, ["KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD"])
+        _require_together(
+            "KAFKA_SECURITY_PROTOCOL=" + protocol, ["KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD"]
+        )
     optional = {
         field: dg.EnvVar(var) if secret else _env_or(var, "")
         for field, var, secret in [

@@ -55,9 +55,17 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
         data = home / "mongo"
         data.mkdir(parents=True, exist_ok=True)
         return [
-            str(bin_dir / "nx-27017"), "--data-dir", str(data), "--host", "127.0.0.1",
-            "-p", str(ports.mongo), "--log-file", str(home / "logs" / "mongo-server.log"),
-            "--pid-file", str(home / "run" / "mongo-server.pid"),
+            str(bin_dir / "nx-27017"),
+            "--data-dir",
+            str(data),
+            "--host",
+            "127.0.0.1",
+            "-p",
+            str(ports.mongo),
+            "--log-file",
+            str(home / "logs" / "mongo-server.log"),
+            "--pid-file",
+            str(home / "run" / "mongo-server.pid"),
         ], env
     if name == "s3":
         (home / "s3" / "tansu").mkdir(parents=True, exist_ok=True)  # the broker's bucket
@@ -65,19 +73,33 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
     if name == "kafka":
         url = f"tcp://127.0.0.1:{ports.kafka}"
         env.update(
-            AWS_ENDPOINT=f"http://127.0.0.1:{ports.s3}", AWS_ALLOW_HTTP="true",
-            AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1",
+            AWS_ENDPOINT=f"http://127.0.0.1:{ports.s3}",
+            AWS_ALLOW_HTTP="true",
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",
+            AWS_DEFAULT_REGION="us-east-1",
         )
         return [
-            str(_tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-            "--storage-engine", "s3://tansu/",
+            str(_tansu_binary()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "s3://tansu/",
         ], env
     if name == "snowflake":
         data = home / "snowflake"
         data.mkdir(parents=True, exist_ok=True)
         return [
-            sys.executable, "-m", "medallion_assets.dev.fakesnow_server",
-            "--db-path", str(data), "--port", str(ports.snowflake),
+            sys.executable,
+            "-m",
+            "medallion_assets.dev.fakesnow_server",
+            "--db-path",
+            str(data),
+            "--port",
+            str(ports.snowflake),
         ], env
     raise ValueError(name)
 
@@ -114,7 +136,9 @@ def answers(name: str, ports: Ports) -> bool:
         if name == "kafka":
             from confluent_kafka.admin import AdminClient
 
-            admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{ports.kafka}", "socket.timeout.ms": 1000, "log_level": 0})
+            admin = AdminClient(
+                {"bootstrap.servers": f"127.0.0.1:{ports.kafka}", "socket.timeout.ms": 1000, "log_level": 0}
+            )
             return admin.list_topics(timeout=1).brokers != {}
         if name == "snowflake":
             import snowflake.connector
@@ -187,9 +211,8 @@ def up(ports: Ports | None = None, home: Path | None = None) -> Ports:
 def _start_one(name: str, home: Path, ports: Ports) -> None:
     port = ports.get(name)
     log_path = home / "logs" / f"{name}.log"
-    if _running_pid(home, name) is not None:
-        if _wait_answer(name, ports, None, log_path, timeout=START_TIMEOUT_S):
-            return
+    if _running_pid(home, name) is not None and _wait_answer(name, ports, None, log_path, timeout=START_TIMEOUT_S):
+        return
     if _port_busy(port):
         raise MedallionError(
             f"cannot start embedded {name}: 127.0.0.1:{port} is already in use by another program. "
@@ -198,8 +221,13 @@ def _start_one(name: str, home: Path, ports: Ports) -> None:
     command, env = _command(name, home, ports)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, start_new_session=True, cwd=home,
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            cwd=home,
         )
     _pid_file(home, name).write_text(str(process.pid))
     _wait_answer(name, ports, process, log_path, timeout=START_TIMEOUT_S, required=True)

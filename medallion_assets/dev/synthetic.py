@@ -25,9 +25,10 @@ import math
 import random
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from os import PathLike
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 __all__ = [
     "CITIES",
@@ -77,109 +78,197 @@ class PropertyProfile(NamedTuple):
 
 
 CITIES: tuple[City, ...] = (
-    City("Hồ Chí Minh", 0.38, "Hẻm",
-         ("Nguyễn Trãi", "Lê Lợi", "Nguyễn Huệ", "Điện Biên Phủ", "Cách Mạng Tháng Tám",
-          "Võ Văn Kiệt", "Nguyễn Văn Linh", "Phan Xích Long", "Nguyễn Hữu Thọ", "Cộng Hòa",
-          "Hoàng Văn Thụ", "Quang Trung", "Nguyễn Thị Minh Khai", "Lý Thường Kiệt"),
-         (District("Quận 1", 230.0, 10.7756, 106.7019,
-                   ("Phường Bến Nghé", "Phường Bến Thành", "Phường Đa Kao", "Phường Tân Định")),
-          District("Quận 3", 180.0, 10.7843, 106.6844,
-                   ("Phường Võ Thị Sáu", "Phường 9", "Phường 12")),
-          District("Quận 5", 150.0, 10.7540, 106.6634, ("Phường 2", "Phường 5", "Phường 11")),
-          District("Quận 7", 85.0, 10.7340, 106.7219,
-                   ("Phường Tân Phong", "Phường Tân Hưng", "Phường Phú Mỹ", "Phường Tân Thuận Đông")),
-          District("Quận 10", 140.0, 10.7729, 106.6677, ("Phường 12", "Phường 14", "Phường 15")),
-          District("Bình Thạnh", 115.0, 10.8106, 106.7091, ("Phường 19", "Phường 22", "Phường 25")),
-          District("Phú Nhuận", 130.0, 10.7991, 106.6803, ("Phường 7", "Phường 9", "Phường 15")),
-          District("Gò Vấp", 70.0, 10.8387, 106.6653, ("Phường 5", "Phường 10", "Phường 17")),
-          District("Tân Bình", 100.0, 10.8015, 106.6527, ("Phường 2", "Phường 4", "Phường 13")),
-          District("Thủ Đức", 60.0, 10.8494, 106.7537,
-                   ("Phường Thảo Điền", "Phường An Phú", "Phường Linh Trung", "Phường Hiệp Bình Chánh")),
-          District("Bình Chánh", 35.0, 10.6875, 106.5946,
-                   ("Xã Vĩnh Lộc A", "Xã Bình Hưng", "Thị trấn Tân Túc")),
-          District("Nhà Bè", 40.0, 10.6952, 106.7046, ("Xã Phước Kiển", "Xã Nhơn Đức")))),
-    City("Hà Nội", 0.30, "Ngõ",
-         ("Kim Mã", "Láng", "Giải Phóng", "Trần Duy Hưng", "Xuân Thủy", "Lạc Long Quân",
-          "Tôn Đức Thắng", "Minh Khai", "Nguyễn Văn Cừ", "Nguyễn Trãi", "Hoàng Quốc Việt",
-          "Phạm Văn Đồng", "Đội Cấn", "Bạch Mai"),
-         (District("Hoàn Kiếm", 250.0, 21.0288, 105.8525,
-                   ("Phường Hàng Bạc", "Phường Tràng Tiền", "Phường Hàng Trống")),
-          District("Ba Đình", 200.0, 21.0341, 105.8142,
-                   ("Phường Kim Mã", "Phường Ngọc Hà", "Phường Liễu Giai")),
-          District("Đống Đa", 170.0, 21.0181, 105.8294,
-                   ("Phường Láng Hạ", "Phường Ô Chợ Dừa", "Phường Kim Liên")),
-          District("Hai Bà Trưng", 160.0, 21.0058, 105.8578,
-                   ("Phường Bạch Mai", "Phường Minh Khai", "Phường Vĩnh Tuy")),
-          District("Cầu Giấy", 150.0, 21.0362, 105.7906,
-                   ("Phường Dịch Vọng", "Phường Nghĩa Đô", "Phường Yên Hòa")),
-          District("Thanh Xuân", 130.0, 20.9936, 105.8115,
-                   ("Phường Khương Trung", "Phường Nhân Chính", "Phường Thượng Đình")),
-          District("Tây Hồ", 160.0, 21.0702, 105.8189,
-                   ("Phường Quảng An", "Phường Xuân La", "Phường Nhật Tân")),
-          District("Hoàng Mai", 90.0, 20.9747, 105.8635,
-                   ("Phường Định Công", "Phường Hoàng Liệt", "Phường Đại Kim")),
-          District("Long Biên", 85.0, 21.0466, 105.8885,
-                   ("Phường Bồ Đề", "Phường Ngọc Lâm", "Phường Việt Hưng")),
-          District("Hà Đông", 70.0, 20.9714, 105.7788,
-                   ("Phường Văn Quán", "Phường Mộ Lao", "Phường Dương Nội")),
-          District("Nam Từ Liêm", 100.0, 21.0175, 105.7628,
-                   ("Phường Mỹ Đình 1", "Phường Mỹ Đình 2", "Phường Cầu Diễn")))),
-    City("Đà Nẵng", 0.08, "Kiệt",
-         ("Bạch Đằng", "Võ Nguyên Giáp", "Nguyễn Văn Linh", "Lê Duẩn", "Hoàng Sa",
-          "Trường Chinh", "Điện Biên Phủ", "Ngô Quyền"),
-         (District("Hải Châu", 110.0, 16.0471, 108.2199,
-                   ("Phường Thạch Thang", "Phường Hòa Cường Bắc", "Phường Phước Ninh")),
-          District("Sơn Trà", 90.0, 16.0760, 108.2410,
-                   ("Phường An Hải Bắc", "Phường Phước Mỹ", "Phường Mân Thái")),
-          District("Ngũ Hành Sơn", 70.0, 16.0000, 108.2530,
-                   ("Phường Mỹ An", "Phường Khuê Mỹ", "Phường Hòa Hải")),
-          District("Thanh Khê", 75.0, 16.0639, 108.1880,
-                   ("Phường Thạc Gián", "Phường An Khê", "Phường Chính Gián")),
-          District("Liên Chiểu", 40.0, 16.0717, 108.1503, ("Phường Hòa Khánh Bắc", "Phường Hòa Minh")),
-          District("Cẩm Lệ", 45.0, 16.0155, 108.1986, ("Phường Hòa Xuân", "Phường Khuê Trung")))),
-    City("Hải Phòng", 0.06, "Ngõ",
-         ("Lạch Tray", "Lê Hồng Phong", "Trần Phú", "Văn Cao", "Tô Hiệu", "Điện Biên Phủ"),
-         (District("Ngô Quyền", 80.0, 20.8561, 106.6989,
-                   ("Phường Lạch Tray", "Phường Đằng Giang", "Phường Máy Tơ")),
-          District("Lê Chân", 70.0, 20.8479, 106.6727,
-                   ("Phường An Biên", "Phường Trần Nguyên Hãn", "Phường Dư Hàng Kênh")),
-          District("Hồng Bàng", 75.0, 20.8628, 106.6750,
-                   ("Phường Hoàng Văn Thụ", "Phường Minh Khai", "Phường Thượng Lý")),
-          District("Hải An", 45.0, 20.8285, 106.7362,
-                   ("Phường Đằng Lâm", "Phường Đông Hải 1", "Phường Cát Bi")))),
-    City("Bình Dương", 0.06, "Hẻm",
-         ("Yersin", "Nguyễn Văn Tiết", "Lê Hồng Phong", "Nguyễn An Ninh", "Phú Lợi", "Cách Mạng Tháng Tám"),
-         (District("Thủ Dầu Một", 35.0, 10.9804, 106.6519,
-                   ("Phường Phú Cường", "Phường Hiệp Thành", "Phường Phú Hòa")),
-          District("Thuận An", 40.0, 10.9233, 106.7137,
-                   ("Phường Lái Thiêu", "Phường An Phú", "Phường Bình Hòa")),
-          District("Dĩ An", 40.0, 10.9068, 106.7690,
-                   ("Phường Dĩ An", "Phường Đông Hòa", "Phường Tân Bình")),
-          District("Bến Cát", 15.0, 11.1500, 106.5950, ("Phường Mỹ Phước", "Phường Thới Hòa")))),
-    City("Đồng Nai", 0.05, "Hẻm",
-         ("Phạm Văn Thuận", "Đồng Khởi", "Võ Thị Sáu", "Nguyễn Ái Quốc", "Lê Duẩn", "Tôn Đức Thắng"),
-         (District("Biên Hòa", 35.0, 10.9574, 106.8429,
-                   ("Phường Tân Hiệp", "Phường Trảng Dài", "Phường Quang Vinh")),
-          District("Long Thành", 20.0, 10.7800, 106.9500,
-                   ("Thị trấn Long Thành", "Xã An Phước", "Xã Long Đức")),
-          District("Nhơn Trạch", 18.0, 10.7000, 106.8900,
-                   ("Xã Phú Hội", "Xã Long Tân", "Thị trấn Hiệp Phước")))),
-    City("Cần Thơ", 0.04, "Hẻm",
-         ("30 Tháng 4", "Nguyễn Văn Cừ", "Trần Hưng Đạo", "Mậu Thân", "Hòa Bình"),
-         (District("Ninh Kiều", 60.0, 10.0339, 105.7808,
-                   ("Phường Tân An", "Phường An Hòa", "Phường Xuân Khánh")),
-          District("Bình Thủy", 30.0, 10.0710, 105.7430,
-                   ("Phường Bình Thủy", "Phường An Thới", "Phường Trà Nóc")),
-          District("Cái Răng", 30.0, 9.9986, 105.7829,
-                   ("Phường Hưng Phú", "Phường Lê Bình", "Phường Ba Láng")))),
-    City("Khánh Hòa", 0.03, "Hẻm",
-         ("Trần Phú", "Phạm Văn Đồng", "23 Tháng 10", "Lê Hồng Phong", "Nguyễn Thiện Thuật"),
-         (District("Nha Trang", 70.0, 12.2388, 109.1967,
-                   ("Phường Lộc Thọ", "Phường Vĩnh Hòa", "Phường Phước Hải")),
-          District("Cam Ranh", 25.0, 11.9214, 109.1591,
-                   ("Phường Cam Nghĩa", "Phường Cam Lộc", "Phường Cam Phú")),
-          District("Diên Khánh", 20.0, 12.2580, 109.0962,
-                   ("Thị trấn Diên Khánh", "Xã Diên An")))),
+    City(
+        "Hồ Chí Minh",
+        0.38,
+        "Hẻm",
+        (
+            "Nguyễn Trãi",
+            "Lê Lợi",
+            "Nguyễn Huệ",
+            "Điện Biên Phủ",
+            "Cách Mạng Tháng Tám",
+            "Võ Văn Kiệt",
+            "Nguyễn Văn Linh",
+            "Phan Xích Long",
+            "Nguyễn Hữu Thọ",
+            "Cộng Hòa",
+            "Hoàng Văn Thụ",
+            "Quang Trung",
+            "Nguyễn Thị Minh Khai",
+            "Lý Thường Kiệt",
+        ),
+        (
+            District(
+                "Quận 1",
+                230.0,
+                10.7756,
+                106.7019,
+                ("Phường Bến Nghé", "Phường Bến Thành", "Phường Đa Kao", "Phường Tân Định"),
+            ),
+            District("Quận 3", 180.0, 10.7843, 106.6844, ("Phường Võ Thị Sáu", "Phường 9", "Phường 12")),
+            District("Quận 5", 150.0, 10.7540, 106.6634, ("Phường 2", "Phường 5", "Phường 11")),
+            District(
+                "Quận 7",
+                85.0,
+                10.7340,
+                106.7219,
+                ("Phường Tân Phong", "Phường Tân Hưng", "Phường Phú Mỹ", "Phường Tân Thuận Đông"),
+            ),
+            District("Quận 10", 140.0, 10.7729, 106.6677, ("Phường 12", "Phường 14", "Phường 15")),
+            District("Bình Thạnh", 115.0, 10.8106, 106.7091, ("Phường 19", "Phường 22", "Phường 25")),
+            District("Phú Nhuận", 130.0, 10.7991, 106.6803, ("Phường 7", "Phường 9", "Phường 15")),
+            District("Gò Vấp", 70.0, 10.8387, 106.6653, ("Phường 5", "Phường 10", "Phường 17")),
+            District("Tân Bình", 100.0, 10.8015, 106.6527, ("Phường 2", "Phường 4", "Phường 13")),
+            District(
+                "Thủ Đức",
+                60.0,
+                10.8494,
+                106.7537,
+                ("Phường Thảo Điền", "Phường An Phú", "Phường Linh Trung", "Phường Hiệp Bình Chánh"),
+            ),
+            District("Bình Chánh", 35.0, 10.6875, 106.5946, ("Xã Vĩnh Lộc A", "Xã Bình Hưng", "Thị trấn Tân Túc")),
+            District("Nhà Bè", 40.0, 10.6952, 106.7046, ("Xã Phước Kiển", "Xã Nhơn Đức")),
+        ),
+    ),
+    City(
+        "Hà Nội",
+        0.30,
+        "Ngõ",
+        (
+            "Kim Mã",
+            "Láng",
+            "Giải Phóng",
+            "Trần Duy Hưng",
+            "Xuân Thủy",
+            "Lạc Long Quân",
+            "Tôn Đức Thắng",
+            "Minh Khai",
+            "Nguyễn Văn Cừ",
+            "Nguyễn Trãi",
+            "Hoàng Quốc Việt",
+            "Phạm Văn Đồng",
+            "Đội Cấn",
+            "Bạch Mai",
+        ),
+        (
+            District(
+                "Hoàn Kiếm", 250.0, 21.0288, 105.8525, ("Phường Hàng Bạc", "Phường Tràng Tiền", "Phường Hàng Trống")
+            ),
+            District("Ba Đình", 200.0, 21.0341, 105.8142, ("Phường Kim Mã", "Phường Ngọc Hà", "Phường Liễu Giai")),
+            District("Đống Đa", 170.0, 21.0181, 105.8294, ("Phường Láng Hạ", "Phường Ô Chợ Dừa", "Phường Kim Liên")),
+            District(
+                "Hai Bà Trưng", 160.0, 21.0058, 105.8578, ("Phường Bạch Mai", "Phường Minh Khai", "Phường Vĩnh Tuy")
+            ),
+            District("Cầu Giấy", 150.0, 21.0362, 105.7906, ("Phường Dịch Vọng", "Phường Nghĩa Đô", "Phường Yên Hòa")),
+            District(
+                "Thanh Xuân",
+                130.0,
+                20.9936,
+                105.8115,
+                ("Phường Khương Trung", "Phường Nhân Chính", "Phường Thượng Đình"),
+            ),
+            District("Tây Hồ", 160.0, 21.0702, 105.8189, ("Phường Quảng An", "Phường Xuân La", "Phường Nhật Tân")),
+            District("Hoàng Mai", 90.0, 20.9747, 105.8635, ("Phường Định Công", "Phường Hoàng Liệt", "Phường Đại Kim")),
+            District("Long Biên", 85.0, 21.0466, 105.8885, ("Phường Bồ Đề", "Phường Ngọc Lâm", "Phường Việt Hưng")),
+            District("Hà Đông", 70.0, 20.9714, 105.7788, ("Phường Văn Quán", "Phường Mộ Lao", "Phường Dương Nội")),
+            District(
+                "Nam Từ Liêm", 100.0, 21.0175, 105.7628, ("Phường Mỹ Đình 1", "Phường Mỹ Đình 2", "Phường Cầu Diễn")
+            ),
+        ),
+    ),
+    City(
+        "Đà Nẵng",
+        0.08,
+        "Kiệt",
+        (
+            "Bạch Đằng",
+            "Võ Nguyên Giáp",
+            "Nguyễn Văn Linh",
+            "Lê Duẩn",
+            "Hoàng Sa",
+            "Trường Chinh",
+            "Điện Biên Phủ",
+            "Ngô Quyền",
+        ),
+        (
+            District(
+                "Hải Châu",
+                110.0,
+                16.0471,
+                108.2199,
+                ("Phường Thạch Thang", "Phường Hòa Cường Bắc", "Phường Phước Ninh"),
+            ),
+            District("Sơn Trà", 90.0, 16.0760, 108.2410, ("Phường An Hải Bắc", "Phường Phước Mỹ", "Phường Mân Thái")),
+            District("Ngũ Hành Sơn", 70.0, 16.0000, 108.2530, ("Phường Mỹ An", "Phường Khuê Mỹ", "Phường Hòa Hải")),
+            District("Thanh Khê", 75.0, 16.0639, 108.1880, ("Phường Thạc Gián", "Phường An Khê", "Phường Chính Gián")),
+            District("Liên Chiểu", 40.0, 16.0717, 108.1503, ("Phường Hòa Khánh Bắc", "Phường Hòa Minh")),
+            District("Cẩm Lệ", 45.0, 16.0155, 108.1986, ("Phường Hòa Xuân", "Phường Khuê Trung")),
+        ),
+    ),
+    City(
+        "Hải Phòng",
+        0.06,
+        "Ngõ",
+        ("Lạch Tray", "Lê Hồng Phong", "Trần Phú", "Văn Cao", "Tô Hiệu", "Điện Biên Phủ"),
+        (
+            District("Ngô Quyền", 80.0, 20.8561, 106.6989, ("Phường Lạch Tray", "Phường Đằng Giang", "Phường Máy Tơ")),
+            District(
+                "Lê Chân", 70.0, 20.8479, 106.6727, ("Phường An Biên", "Phường Trần Nguyên Hãn", "Phường Dư Hàng Kênh")
+            ),
+            District(
+                "Hồng Bàng", 75.0, 20.8628, 106.6750, ("Phường Hoàng Văn Thụ", "Phường Minh Khai", "Phường Thượng Lý")
+            ),
+            District("Hải An", 45.0, 20.8285, 106.7362, ("Phường Đằng Lâm", "Phường Đông Hải 1", "Phường Cát Bi")),
+        ),
+    ),
+    City(
+        "Bình Dương",
+        0.06,
+        "Hẻm",
+        ("Yersin", "Nguyễn Văn Tiết", "Lê Hồng Phong", "Nguyễn An Ninh", "Phú Lợi", "Cách Mạng Tháng Tám"),
+        (
+            District(
+                "Thủ Dầu Một", 35.0, 10.9804, 106.6519, ("Phường Phú Cường", "Phường Hiệp Thành", "Phường Phú Hòa")
+            ),
+            District("Thuận An", 40.0, 10.9233, 106.7137, ("Phường Lái Thiêu", "Phường An Phú", "Phường Bình Hòa")),
+            District("Dĩ An", 40.0, 10.9068, 106.7690, ("Phường Dĩ An", "Phường Đông Hòa", "Phường Tân Bình")),
+            District("Bến Cát", 15.0, 11.1500, 106.5950, ("Phường Mỹ Phước", "Phường Thới Hòa")),
+        ),
+    ),
+    City(
+        "Đồng Nai",
+        0.05,
+        "Hẻm",
+        ("Phạm Văn Thuận", "Đồng Khởi", "Võ Thị Sáu", "Nguyễn Ái Quốc", "Lê Duẩn", "Tôn Đức Thắng"),
+        (
+            District("Biên Hòa", 35.0, 10.9574, 106.8429, ("Phường Tân Hiệp", "Phường Trảng Dài", "Phường Quang Vinh")),
+            District("Long Thành", 20.0, 10.7800, 106.9500, ("Thị trấn Long Thành", "Xã An Phước", "Xã Long Đức")),
+            District("Nhơn Trạch", 18.0, 10.7000, 106.8900, ("Xã Phú Hội", "Xã Long Tân", "Thị trấn Hiệp Phước")),
+        ),
+    ),
+    City(
+        "Cần Thơ",
+        0.04,
+        "Hẻm",
+        ("30 Tháng 4", "Nguyễn Văn Cừ", "Trần Hưng Đạo", "Mậu Thân", "Hòa Bình"),
+        (
+            District("Ninh Kiều", 60.0, 10.0339, 105.7808, ("Phường Tân An", "Phường An Hòa", "Phường Xuân Khánh")),
+            District("Bình Thủy", 30.0, 10.0710, 105.7430, ("Phường Bình Thủy", "Phường An Thới", "Phường Trà Nóc")),
+            District("Cái Răng", 30.0, 9.9986, 105.7829, ("Phường Hưng Phú", "Phường Lê Bình", "Phường Ba Láng")),
+        ),
+    ),
+    City(
+        "Khánh Hòa",
+        0.03,
+        "Hẻm",
+        ("Trần Phú", "Phạm Văn Đồng", "23 Tháng 10", "Lê Hồng Phong", "Nguyễn Thiện Thuật"),
+        (
+            District("Nha Trang", 70.0, 12.2388, 109.1967, ("Phường Lộc Thọ", "Phường Vĩnh Hòa", "Phường Phước Hải")),
+            District("Cam Ranh", 25.0, 11.9214, 109.1591, ("Phường Cam Nghĩa", "Phường Cam Lộc", "Phường Cam Phú")),
+            District("Diên Khánh", 20.0, 12.2580, 109.0962, ("Thị trấn Diên Khánh", "Xã Diên An")),
+        ),
+    ),
 )
 
 PROPERTY_TYPES: dict[str, PropertyProfile] = {
@@ -196,8 +285,7 @@ LINK_CATEGORIES: dict[str, tuple[str, ...]] = {
     "Nhà": ("ban-nha-rieng", "ban-nha-mat-pho"),
     "Đất": ("ban-dat", "ban-dat-nen-du-an"),
     "Biệt thự": ("ban-biet-thu-lien-ke",),
-    "Khác": ("cho-thue-can-ho-chung-cu", "cho-thue-nha-rieng", "ban-kho-nha-xuong",
-             "ban-loai-bat-dong-san-khac"),
+    "Khác": ("cho-thue-can-ho-chung-cu", "cho-thue-nha-rieng", "ban-kho-nha-xuong", "ban-loai-bat-dong-san-khac"),
 }
 
 REFERENCE_DATE = date(2026, 10, 31)  # posted dates fall in the two years before this day
@@ -229,9 +317,14 @@ _DEFAULT_MEDIAN_MILLION_PER_M2 = 60.0
 _DEFAULT_AREA_M2 = 70.0
 
 _FEATURES = (
-    "Nội thất đầy đủ, view thoáng", "Sổ hồng riêng, sang tên ngay", "Gần chợ, trường học, bệnh viện",
-    "Ban công hướng Đông Nam, đón gió", "Hỗ trợ vay ngân hàng 70%", "Khu dân cư an ninh, yên tĩnh",
-    "Pháp lý rõ ràng, công chứng trong ngày", "Đường trước nhà ô tô tránh nhau",
+    "Nội thất đầy đủ, view thoáng",
+    "Sổ hồng riêng, sang tên ngay",
+    "Gần chợ, trường học, bệnh viện",
+    "Ban công hướng Đông Nam, đón gió",
+    "Hỗ trợ vay ngân hàng 70%",
+    "Khu dân cư an ninh, yên tĩnh",
+    "Pháp lý rõ ràng, công chứng trong ngày",
+    "Đường trước nhà ô tô tránh nhau",
 )
 _CONTACTS = ("Liên hệ chính chủ.", "Miễn trung gian.", "Xem nhà bất cứ lúc nào.", "Giá còn thương lượng.")
 
@@ -411,13 +504,25 @@ def _draw_listing(rng: random.Random) -> _Listing:
     area = round(min(max(area, profile.area_min_m2), profile.area_max_m2), 1)
     bedrooms, bathrooms = _rooms(rng, property_type, area)
 
-    price_per_m2 = (district.median_million_per_m2 * profile.price_factor
-                    * rng.lognormvariate(0.0, PRICE_SIGMA))
+    price_per_m2 = district.median_million_per_m2 * profile.price_factor * rng.lognormvariate(0.0, PRICE_SIGMA)
     latitude = district.latitude + rng.gauss(0.0, 0.008)
     longitude = district.longitude + rng.gauss(0.0, 0.008)
     posted = REFERENCE_DATE - timedelta(days=rng.randint(1, POSTING_WINDOW_DAYS))
-    return _Listing(property_type, city, district, ward, street, street_address, area,
-                    bedrooms, bathrooms, price_per_m2, latitude, longitude, posted)
+    return _Listing(
+        property_type,
+        city,
+        district,
+        ward,
+        street,
+        street_address,
+        area,
+        bedrooms,
+        bathrooms,
+        price_per_m2,
+        latitude,
+        longitude,
+        posted,
+    )
 
 
 def _street_address(rng: random.Random, city: City, street: str) -> str:
@@ -458,31 +563,34 @@ def _render_structured(rng: random.Random, listing: _Listing, price_mode: str, o
         price = max(1, round(vnd / 1e6)) * 1_000_000
         doc["price"] = float(price) if rng.random() < FLOAT_PRICE_SHARE else price
     location = listing.street_address + (f", {listing.ward}" if listing.ward else "")
-    doc.update({
-        "area": listing.area,
-        "bedrooms": listing.bedrooms,
-        "bathrooms": listing.bathrooms,
-        "location": location,
-        "city": listing.city.name,
-        "district": listing.district.name,
-        "latitude": round(listing.latitude, 6),
-        "longitude": round(listing.longitude, 6),
-        "description": _description(rng, listing),
-        "posted_date": datetime(listing.posted.year, listing.posted.month, listing.posted.day),
-        "source": "structured",
-    })
+    doc.update(
+        {
+            "area": listing.area,
+            "bedrooms": listing.bedrooms,
+            "bathrooms": listing.bathrooms,
+            "location": location,
+            "city": listing.city.name,
+            "district": listing.district.name,
+            "latitude": round(listing.latitude, 6),
+            "longitude": round(listing.longitude, 6),
+            "description": _description(rng, listing),
+            "posted_date": datetime(listing.posted.year, listing.posted.month, listing.posted.day),
+            "source": "structured",
+        }
+    )
     return doc
 
 
-def _render_crawled(rng: random.Random, listing: _Listing, index: int, price_mode: str,
-                    outlier: float) -> dict:
+def _render_crawled(rng: random.Random, listing: _Listing, index: int, price_mode: str, outlier: float) -> dict:
     category = rng.choice(LINK_CATEGORIES[listing.property_type])
     area_text = _vn_number(listing.area, 1 if rng.random() < 0.3 else 0)
     title = _title(rng, listing, category, area_text)
     # pr numbers are unique per index (disjoint ranges) yet do not look sequential
     listing_number = 38_000_000 + index * 13 + rng.randrange(13)
-    link = (f"{LISTING_SITE}/{category}-{_slugify(listing.district.name)}/"
-            f"{_slugify(title)[:80].strip('-')}-pr{listing_number}")
+    link = (
+        f"{LISTING_SITE}/{category}-{_slugify(listing.district.name)}/"
+        f"{_slugify(title)[:80].strip('-')}-pr{listing_number}"
+    )
 
     if price_mode == "negotiable":
         price_text = NEGOTIABLE_TEXT
@@ -503,13 +611,15 @@ def _render_crawled(rng: random.Random, listing: _Listing, index: int, price_mod
     if listing.bedrooms:  # listing pages show no room counts for land and the like
         doc["Số phòng ngủ"] = f"{listing.bedrooms} phòng"
         doc["Số toilet"] = f"{listing.bathrooms} phòng"
-    doc.update({
-        "Địa chỉ": ", ".join(part for part in address_parts if part),
-        "Huyện": listing.district.name,
-        "Latitude": f"{listing.latitude:.{coordinate_decimals}f}",
-        "Longitude": f"{listing.longitude:.{coordinate_decimals}f}",
-        "Ngày đăng": listing.posted.strftime("%d/%m/%Y"),
-    })
+    doc.update(
+        {
+            "Địa chỉ": ", ".join(part for part in address_parts if part),
+            "Huyện": listing.district.name,
+            "Latitude": f"{listing.latitude:.{coordinate_decimals}f}",
+            "Longitude": f"{listing.longitude:.{coordinate_decimals}f}",
+            "Ngày đăng": listing.posted.strftime("%d/%m/%Y"),
+        }
+    )
     return doc
 
 
@@ -517,18 +627,26 @@ def _title(rng: random.Random, listing: _Listing, category: str, area: str) -> s
     district, city, street = listing.district.name, listing.city.name, listing.street
     beds = listing.bedrooms
     by_type = {
-        "Căn hộ": (f"Bán căn hộ {beds}PN {area}m² tại {district}",
-                   f"Chính chủ bán gấp căn hộ {beds} phòng ngủ {district}, {city}",
-                   f"Căn hộ {area}m² {district}, nội thất đầy đủ, giá tốt"),
-        "Nhà": (f"Bán nhà {street}, {district}, {area}m², {rng.randint(1, 5)} tầng",
-                f"Bán nhà riêng {district} {area}m², sổ hồng chính chủ",
-                f"Nhà đẹp {street} {district}, {beds} phòng ngủ, giá tốt"),
-        "Đất": (f"Bán đất {area}m² {district}, sổ hồng riêng",
-                f"Bán lô đất mặt tiền {street}, {district}, {city}",
-                f"Đất nền {district} {area}m², thổ cư 100%"),
-        "Biệt thự": (f"Bán biệt thự {area}m² {district}, {city}",
-                     f"Biệt thự sân vườn {district} cần bán gấp",
-                     f"Bán biệt thự {street}, {district}, {beds} phòng ngủ"),
+        "Căn hộ": (
+            f"Bán căn hộ {beds}PN {area}m² tại {district}",
+            f"Chính chủ bán gấp căn hộ {beds} phòng ngủ {district}, {city}",
+            f"Căn hộ {area}m² {district}, nội thất đầy đủ, giá tốt",
+        ),
+        "Nhà": (
+            f"Bán nhà {street}, {district}, {area}m², {rng.randint(1, 5)} tầng",
+            f"Bán nhà riêng {district} {area}m², sổ hồng chính chủ",
+            f"Nhà đẹp {street} {district}, {beds} phòng ngủ, giá tốt",
+        ),
+        "Đất": (
+            f"Bán đất {area}m² {district}, sổ hồng riêng",
+            f"Bán lô đất mặt tiền {street}, {district}, {city}",
+            f"Đất nền {district} {area}m², thổ cư 100%",
+        ),
+        "Biệt thự": (
+            f"Bán biệt thự {area}m² {district}, {city}",
+            f"Biệt thự sân vườn {district} cần bán gấp",
+            f"Bán biệt thự {street}, {district}, {beds} phòng ngủ",
+        ),
     }
     if listing.property_type in by_type:
         return rng.choice(by_type[listing.property_type])
@@ -547,8 +665,9 @@ def _description(rng: random.Random, listing: _Listing) -> str:
         rooms = f"{listing.bedrooms} phòng ngủ, {listing.bathrooms} WC, "
     else:
         rooms = ""
-    noun = {"Căn hộ": "căn hộ", "Nhà": "nhà", "Đất": "lô đất", "Biệt thự": "biệt thự",
-            "Khác": "bất động sản"}[listing.property_type]
+    noun = {"Căn hộ": "căn hộ", "Nhà": "nhà", "Đất": "lô đất", "Biệt thự": "biệt thự", "Khác": "bất động sản"}[
+        listing.property_type
+    ]
     features = ". ".join(rng.sample(_FEATURES, 2))
     return f"Cần bán {noun} {rooms}diện tích {area} m² tại {place}. {features}. {rng.choice(_CONTACTS)}"
 
@@ -684,9 +803,9 @@ def _estimate_price_vnd(district: Any, area: float | None) -> float:
 
 def _naive_utc(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     if now.tzinfo is not None:
-        return now.astimezone(timezone.utc).replace(tzinfo=None)
+        return now.astimezone(UTC).replace(tzinfo=None)
     return now
 
 

@@ -57,11 +57,13 @@ ALERT_SCHEMA = pa.schema(
         ("description", pa.string()),
         ("severity", pa.string()),
         ("city", pa.string()),
-    ])
+    ]
+)
 
 
-def detect_anomalies(conn, config: AnomalyConfig, run_id: str | None = None, run_at: dt.datetime | None = None,
-                     log=None) -> dict:
+def detect_anomalies(
+    conn, config: AnomalyConfig, run_id: str | None = None, run_at: dt.datetime | None = None, log=None
+) -> dict:
     """Detect, merge into ANOMALY_ALERTS and resolve what was not detected again. `conn` must have
     ANALYTICS_DB.ML_RESULTS as its current schema (MERGE and COPY need one on the embedded warehouse)."""
     run_id = run_id or uuid.uuid4().hex
@@ -82,24 +84,36 @@ def detect_anomalies(conn, config: AnomalyConfig, run_id: str | None = None, run
         if len(gold) >= config.isolation_min_rows:
             started = time.monotonic()
             found = ml_model.isolation_forest_outliers(
-                gold, config.contamination, config.random_state, config.isolation_n_estimators,
+                gold,
+                config.contamination,
+                config.random_state,
+                config.isolation_n_estimators,
                 config.isolation_high_score,
             )
-            isolation = {"ran": True, "rows": len(gold), "flagged": len(found),
-                         "seconds": round(time.monotonic() - started, 2)}
+            isolation = {
+                "ran": True,
+                "rows": len(gold),
+                "flagged": len(found),
+                "seconds": round(time.monotonic() - started, 2),
+            }
             if len(found):
                 with tempfile.TemporaryDirectory(prefix="ml-") as tmp:
                     staged = stage_frame(conn, found, ALERT_SCHEMA, "alerts", Path(tmp))
                     warehouse.execute(conn, "ml/copy_candidates", params, names={"stage_file": staged})
             evaluated.append(ml_model.ISOLATION_FOREST)
         elif log:
-            log.info(f"Isolation Forest skipped: {len(gold)} gold rows < isolation_min_rows {config.isolation_min_rows}")
-    detected = {r["anomaly_type"]: int(r["detected"])
-                for r in warehouse.fetch_all(conn, "ml/run_candidate_counts", params)}
+            log.info(
+                f"Isolation Forest skipped: {len(gold)} gold rows < isolation_min_rows {config.isolation_min_rows}"
+            )
+    detected = {
+        r["anomaly_type"]: int(r["detected"]) for r in warehouse.fetch_all(conn, "ml/run_candidate_counts", params)
+    }
     # MERGE runs on its own (the embedded warehouse cannot MERGE inside a transaction); a crash before the
     # resolve step is repaired by the next run, which recomputes everything.
     merged = warehouse.dml_counts(warehouse.execute(conn, "ml/merge_alerts", params))
-    resolved = warehouse.dml_counts(warehouse.execute(conn, "ml/resolve_alerts", {**params, "anomaly_types": evaluated}))
+    resolved = warehouse.dml_counts(
+        warehouse.execute(conn, "ml/resolve_alerts", {**params, "anomaly_types": evaluated})
+    )
     removed = warehouse.dml_counts(warehouse.execute(conn, "ml/resolve_removed", params))
     warehouse.execute(conn, "ml/clear_run_candidates", params)
     return {

@@ -12,7 +12,6 @@ Snowflake and the embedded warehouse. Messages that are not a JSON object go
 to BRONZE_REJECTS with the raw text and the reason.
 """
 
-
 import json
 import tempfile
 import time
@@ -41,7 +40,8 @@ ROW_SCHEMA = pa.schema(
         ("kafka_partition", pa.int32()),
         ("kafka_offset", pa.int64()),
         ("kafka_timestamp", pa.timestamp("ms")),
-    ])
+    ]
+)
 REJECT_SCHEMA = pa.schema(
     [
         ("message_key", pa.string()),
@@ -50,7 +50,8 @@ REJECT_SCHEMA = pa.schema(
         ("kafka_topic", pa.string()),
         ("kafka_partition", pa.int32()),
         ("kafka_offset", pa.int64()),
-    ])
+    ]
+)
 
 
 def _reject_constant(name: str):
@@ -223,7 +224,9 @@ def load_topic(conn, kafka: KafkaResource, source: str, config: BronzeConfig, lo
                     report.batches += 1
                     report.positions.update(batch.next_offsets)
                     if log:
-                        log.info(f"published batch {report.batches}: {batch.row_count} rows, {batch.reject_count} rejects")
+                        log.info(
+                            f"published batch {report.batches}: {batch.row_count} rows, {batch.reject_count} rejects"
+                        )
                     batch = LoadBatch(kafka.topic)
                 if not batch.size and (caught_up or idle or budget <= 0):
                     return report

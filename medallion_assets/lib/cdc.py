@@ -15,7 +15,6 @@ group of `acknowledge_every` messages
 the latest version per id, so a re-sent batch changes no listing).
 """
 
-
 import base64
 import datetime as dt
 import json
@@ -286,8 +285,10 @@ class ChangeReader:
         last = chunk[-1]
         self.stats["watermark"] += len(chunk)
         changes = [Change(document_key(d["_id"]), document_json(d), "u") for d in chunk]
-        return Batch(changes, Cursor("watermark", watermark_value=_dumps([last[self.watermark_field], last["_id"]]),
-                                     documents_sent=sent))
+        return Batch(
+            changes,
+            Cursor("watermark", watermark_value=_dumps([last[self.watermark_field], last["_id"]]), documents_sent=sent),
+        )
 
     def first_pending(self, cursor: Cursor | None) -> str | None:
         """A stable name for the oldest change not shipped yet, or None when the topic is current.
@@ -338,8 +339,11 @@ class KafkaSender:
             while True:
                 try:
                     self.producer.produce(
-                        self.topic, key=change.key.encode(), value=change.value,
-                        headers=[("op", change.op.encode())], on_delivery=self._on_delivery,
+                        self.topic,
+                        key=change.key.encode(),
+                        value=change.value,
+                        headers=[("op", change.op.encode())],
+                        on_delivery=self._on_delivery,
                     )
                     break
                 except BufferError:  # local queue full: let deliveries drain

@@ -31,7 +31,8 @@ class KafkaResource(dg.ConfigurableResource):
     def client_config(self) -> dict:
         if self.security_protocol not in SECURITY_PROTOCOLS:
             raise MedallionError(
-                f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, got {self.security_protocol!r}"
+                f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+                f"got {self.security_protocol!r}"
             )
         config = {"bootstrap.servers": self.bootstrap_servers, "security.protocol": self.security_protocol}
         if self.security_protocol.startswith("SASL"):

@@ -44,9 +44,7 @@ def column_schema(columns: list[tuple[str, str, str]]) -> dg.TableSchema:
 def table_schema(conn, table: str) -> dg.TableSchema:
     """The columns of one of our tables or views, as the warehouse describes them."""
     database, schema, name = table.split(".")
-    rows = warehouse.fetch_all(
-        conn, "common/columns", {"schema": schema, "table": name}, names={"database": database}
-    )
+    rows = warehouse.fetch_all(conn, "common/columns", {"schema": schema, "table": name}, names={"database": database})
     return dg.TableSchema(columns=[dg.TableColumn(r["name"].lower(), r["type"]) for r in rows])
 
 

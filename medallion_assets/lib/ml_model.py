@@ -111,8 +111,7 @@ def snapshot_hash(frame: pd.DataFrame) -> str:
 def model_version(data_hash: str, candidate: str, parameters: dict, split: dict) -> str:
     """The version of a trained model: data snapshot + candidate and its parameters + split + code."""
     payload = json.dumps(
-        {"data": data_hash, "candidate": candidate, "parameters": parameters, "split": split,
-         "code": code_version()},
+        {"data": data_hash, "candidate": candidate, "parameters": parameters, "split": split, "code": code_version()},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -127,7 +126,7 @@ def derive_features(frame: pd.DataFrame) -> pd.DataFrame:
     df = gold_frame(frame)
     out = pd.DataFrame(index=df.index)
     for column in NUMERIC_INPUTS:
-        out[column] = df[column] if column in df else np.nan
+        out[column] = df[column] if column in df else np.nan  # noqa: SIM401 (a DataFrame, not a dict)
     posted = df[DATE_INPUT] if DATE_INPUT in df else pd.Series(pd.NaT, index=df.index)
     out["posted_month"] = (posted.dt.year * 12 + posted.dt.month - 1).astype("float64")
     for column in CATEGORICAL_INPUTS:
@@ -341,15 +340,29 @@ def isolation_forest_outliers(
     when it is at least `high_score`. expected_value is the peer median price per m² times the area
     (the peer median price when the area is unknown); actual_value is the price."""
     df = gold_frame(frame).reset_index(drop=True)
-    columns = ["property_id", "anomaly_type", "anomaly_score", "expected_value", "actual_value", "description",
-               "severity", "city"]
+    columns = [
+        "property_id",
+        "anomaly_type",
+        "anomaly_score",
+        "expected_value",
+        "actual_value",
+        "description",
+        "severity",
+        "city",
+    ]
     if df.empty:
         return pd.DataFrame(columns=columns)
     log_price = np.log(df["price"])
     log_area = np.log(df["area"].where(df["area"] > 0))
     work = pd.DataFrame(
-        {"log_price": log_price, "log_ppsqm": log_price - log_area, "log_area": log_area,
-         "city": df["city"], "district": df["district"], "property_type": df["property_type"]}
+        {
+            "log_price": log_price,
+            "log_ppsqm": log_price - log_area,
+            "log_area": log_area,
+            "city": df["city"],
+            "district": df["district"],
+            "property_type": df["property_type"],
+        }
     )
     features = pd.DataFrame(index=df.index)
     medians, levels = {}, {}
@@ -362,9 +375,7 @@ def isolation_forest_outliers(
     ).fit(features.to_numpy())
     flagged = forest.predict(features.to_numpy()) == -1
     scores = -forest.score_samples(features.to_numpy())
-    expected = np.where(
-        df["area"] > 0, np.exp(medians["log_ppsqm"]) * df["area"], np.exp(medians["log_price"])
-    )
+    expected = np.where(df["area"] > 0, np.exp(medians["log_ppsqm"]) * df["area"], np.exp(medians["log_price"]))
     ratio = np.exp(features["rel_log_ppsqm"])
     out = pd.DataFrame(
         {
@@ -380,11 +391,19 @@ def isolation_forest_outliers(
     area_ratio = np.exp(features["rel_log_area"])
     out["description"] = [
         f"Isolation forest score {s:.3f}: price {p:,.0f} VND where about {e:,.0f} is expected; "
-        + (f"price per m2 {r:.2f}x and area {q:.2f}x the median of its peers ({lvl})" if a > 0
-           else f"area unknown, price compared with the median of its peers ({lvl})")
+        + (
+            f"price per m2 {r:.2f}x and area {q:.2f}x the median of its peers ({lvl})"
+            if a > 0
+            else f"area unknown, price compared with the median of its peers ({lvl})"
+        )
         for s, p, e, r, q, a, lvl in zip(
-            out["anomaly_score"], out["actual_value"], out["expected_value"], ratio[flagged],
-            area_ratio[flagged], df["area"][flagged].fillna(0.0), peer_level[flagged],
+            out["anomaly_score"],
+            out["actual_value"],
+            out["expected_value"],
+            ratio[flagged],
+            area_ratio[flagged],
+            df["area"][flagged].fillna(0.0),
+            peer_level[flagged],
         )
     ]
     return out[columns].reset_index(drop=True)

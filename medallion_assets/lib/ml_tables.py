@@ -22,7 +22,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def stamp(moment: dt.datetime) -> str:

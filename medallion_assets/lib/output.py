@@ -17,7 +17,6 @@ def _text(value) -> str:
     return str(value)
 
 
-
 def print_rows(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "table", out=None) -> None:
     out = out or sys.stdout
     if fmt == "json":
@@ -34,4 +33,3 @@ def print_rows(columns: Sequence[str], rows: Sequence[Sequence], fmt: str = "tab
         for r in cells:
             out.write("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() + "\n")
         out.write(f"({len(rows)} rows)\n")
-

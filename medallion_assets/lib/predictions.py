@@ -26,7 +26,8 @@ PREDICTION_SCHEMA = pa.schema(
         ("model_type", pa.string()),
         ("features_used", pa.string()),
         ("prediction_set", pa.string()),
-    ])
+    ]
+)
 
 
 def _prediction_frame(rows: pd.DataFrame, predicted: np.ndarray, record: dict, prediction_set: str) -> pd.DataFrame:
@@ -47,8 +48,9 @@ def _prediction_frame(rows: pd.DataFrame, predicted: np.ndarray, record: dict, p
     )
 
 
-def write_predictions(conn, model_name: str = DEFAULT_MODEL_NAME, run_id: str | None = None,
-                      run_at: dt.datetime | None = None) -> dict:
+def write_predictions(
+    conn, model_name: str = DEFAULT_MODEL_NAME, run_id: str | None = None, run_at: dt.datetime | None = None
+) -> dict:
     """Held-out gold rows scored by the version trained last; every gold listing scored by the champion."""
     run_id, run_at = run_id or uuid.uuid4().hex, run_at or now()
     latest = registry_row(conn, "ml/registry_latest", {"model_name": model_name})
@@ -58,22 +60,29 @@ def write_predictions(conn, model_name: str = DEFAULT_MODEL_NAME, run_id: str | 
     gold = read_gold(conn)
     latest_pipeline, _ = ml_model.load_artifact(latest["artifact_location"])
     champion_pipeline = (
-        latest_pipeline if champion["model_version"] == latest["model_version"]
-        else ml_model.load_artifact(champion["artifact_location"])[0])
+        latest_pipeline
+        if champion["model_version"] == latest["model_version"]
+        else ml_model.load_artifact(champion["artifact_location"])[0]
+    )
     held = gold[ml_model.holdout_mask(gold["id"], float(latest["holdout_share"]))]
     frames = []
     with threadpool_limits(limits=1):  # see PriceModelConfig.n_threads
         if len(held):
-            frames.append(_prediction_frame(
-                held, latest_pipeline.predict(held[list(ml_model.INPUT_COLUMNS)]), latest, "holdout"))
+            frames.append(
+                _prediction_frame(held, latest_pipeline.predict(held[list(ml_model.INPUT_COLUMNS)]), latest, "holdout")
+            )
         if len(gold):
-            frames.append(_prediction_frame(
-                gold, champion_pipeline.predict(gold[list(ml_model.INPUT_COLUMNS)]), champion, "current"))
+            frames.append(
+                _prediction_frame(
+                    gold, champion_pipeline.predict(gold[list(ml_model.INPUT_COLUMNS)]), champion, "current"
+                )
+            )
     params = {"model_version": latest["model_version"], "run_id": run_id, "run_at": stamp(run_at)}
     with tempfile.TemporaryDirectory(prefix="ml-") as tmp:
         staged = (
             stage_frame(conn, pd.concat(frames, ignore_index=True), PREDICTION_SCHEMA, "predictions", Path(tmp))
-            if frames else None
+            if frames
+            else None
         )
         with warehouse.transaction(conn):
             warehouse.execute(conn, "ml/predictions_delete", params)
@@ -81,7 +90,8 @@ def write_predictions(conn, model_name: str = DEFAULT_MODEL_NAME, run_id: str | 
                 warehouse.execute(conn, "ml/predictions_copy", params, names={"stage_file": staged})
     holdout_metrics = (
         ml_model.regression_metrics(frames[0]["actual_price"].to_numpy(), frames[0]["predicted_price"].to_numpy())
-        if len(held) else {}
+        if len(held)
+        else {}
     )
     return {
         "holdout_version": latest["model_version"],

@@ -62,9 +62,11 @@ class PriceModelConfig(dg.Config):
         default=None, description="Folder for model artifacts (default: $MEDALLION_HOME/models)."
     )
     n_threads: int | None = Field(
-        default=1, ge=1, description="Cap on OpenMP/BLAS threads while training (gradient boosting, permutation "
+        default=1,
+        ge=1,
+        description="Cap on OpenMP/BLAS threads while training (gradient boosting, permutation "
         "importance); None: the libraries' default. Does not change the model. Default 1: measured on a shared "
-        "2-CPU machine, two spinning OpenMP threads fitted 75k rows in 20.6 s against 1.3 s with one."
+        "2-CPU machine, two spinning OpenMP threads fitted 75k rows in 20.6 s against 1.3 s with one.",
     )
 
     def candidate_parameters(self) -> dict[str, dict]:
@@ -83,9 +85,7 @@ class PriceModelConfig(dg.Config):
         by_name = {"random_forest": forest, "random_forest_log": forest, "hist_gradient_boosting": boosting}
         unknown = [name for name in self.candidates if name not in by_name]
         if unknown or not self.candidates:
-            raise MedallionError(
-                f"candidates must name at least one of {', '.join(by_name)}; got {self.candidates}"
-            )
+            raise MedallionError(f"candidates must name at least one of {', '.join(by_name)}; got {self.candidates}")
         return {name: dict(by_name[name]) for name in dict.fromkeys(self.candidates)}
 
     def artifact_folder(self) -> Path:
@@ -159,12 +159,13 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
     snapshot = ml_model.snapshot_hash(pd.concat([train, holdout]))
     limits = threadpool_limits(limits=config.n_threads) if config.n_threads else nullcontext()
     with limits:
-        ranked = ml_model.train_candidates(
-            train, holdout, config.candidate_parameters(), config.random_state, log=log
-        )
+        ranked = ml_model.train_candidates(train, holdout, config.candidate_parameters(), config.random_state, log=log)
         best = ranked[0]
-        split = {"holdout_share": config.holdout_share, "max_training_rows": config.max_training_rows,
-                 "random_state": config.random_state}
+        split = {
+            "holdout_share": config.holdout_share,
+            "max_training_rows": config.max_training_rows,
+            "random_state": config.random_state,
+        }
         version = ml_model.model_version(snapshot, best.candidate, best.parameters, split)
         existing = registry_row(conn, "ml/registry_get", {"model_name": model_name, "model_version": version})
         champion = registry_row(conn, "ml/registry_champion", {"model_name": model_name})
@@ -182,20 +183,25 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
     elif champion_metrics is None:
         status, decision = "champion", f"the champion could not be re-scored ({problem})"
     elif best.metrics["mae"] < champion_metrics["mae"]:
-        status, decision = "champion", (
-            f"holdout MAE {best.metrics['mae']:,.0f} < champion {champion['model_version']} "
-            f"{champion_metrics['mae']:,.0f} VND"
+        status, decision = (
+            "champion",
+            (
+                f"holdout MAE {best.metrics['mae']:,.0f} < champion {champion['model_version']} "
+                f"{champion_metrics['mae']:,.0f} VND"
+            ),
         )
     else:
-        status, decision = "challenger", (
-            f"holdout MAE {best.metrics['mae']:,.0f} >= champion {champion['model_version']} "
-            f"{champion_metrics['mae']:,.0f} VND"
+        status, decision = (
+            "challenger",
+            (
+                f"holdout MAE {best.metrics['mae']:,.0f} >= champion {champion['model_version']} "
+                f"{champion_metrics['mae']:,.0f} VND"
+            ),
         )
 
     artifact = config.artifact_folder() / model_name / f"{version}.joblib"
     candidates = {
-        r.candidate: {**r.metrics, "fit_seconds": round(r.fit_seconds, 2), "model_type": r.model_type}
-        for r in ranked
+        r.candidate: {**r.metrics, "fit_seconds": round(r.fit_seconds, 2), "model_type": r.model_type} for r in ranked
     }
     parameters = {
         "candidate": best.candidate,
@@ -221,10 +227,16 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
             "decision": decision,
         },
     }
-    info = {"model_name": model_name, "model_version": version, "candidate": best.candidate,
-            "model_type": best.model_type, "metrics": ml_model.to_jsonable(best.metrics),
-            "parameters": ml_model.to_jsonable(parameters), "code_version": ml_model.code_version(),
-            "trained_at": stamp(run_at)}
+    info = {
+        "model_name": model_name,
+        "model_version": version,
+        "candidate": best.candidate,
+        "model_type": best.model_type,
+        "metrics": ml_model.to_jsonable(best.metrics),
+        "parameters": ml_model.to_jsonable(parameters),
+        "code_version": ml_model.code_version(),
+        "trained_at": stamp(run_at),
+    }
     if not existing or not artifact.exists():
         ml_model.save_artifact(artifact, best.pipeline, info)
 
@@ -244,8 +256,7 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         "holdout_rows": len(holdout),
     }
     importance_rows = [
-        {**row, "model_version": version, "method": "permutation (holdout MAE increase, VND)",
-         "run_at": stamp(run_at)}
+        {**row, "model_version": version, "method": "permutation (holdout MAE increase, VND)", "run_at": stamp(run_at)}
         for row in importance
     ]
     with warehouse.transaction(conn):

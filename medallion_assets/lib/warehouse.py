@@ -175,4 +175,3 @@ def stage_parquet(conn: SnowflakeConnection, table, stage: str, workdir: Path, p
     finally:
         path.unlink(missing_ok=True)
     return path.name
-

@@ -48,7 +48,7 @@ def bronze_rows(stack) -> list[tuple]:
     return query(
         stack,
         "SELECT id AS id, op AS op, kafka_partition AS p, kafka_offset AS o, raw_data:price::VARCHAR AS price, "
-        "raw_data:\"Mức giá\"::VARCHAR AS gia FROM RAW_DB.LANDING.BRONZE_REAL_ESTATE WHERE kafka_topic = %(t)s "
+        'raw_data:"Mức giá"::VARCHAR AS gia FROM RAW_DB.LANDING.BRONZE_REAL_ESTATE WHERE kafka_topic = %(t)s '
         "ORDER BY kafka_partition, kafka_offset",
         {"t": stack["kafka"].topic},
     )
@@ -77,8 +77,10 @@ def test_seed_ingest_bronze_exactly_n_then_rerun_adds_none_then_n_more(stack):
     assert {r[0] for r in rows} == mongo_ids(stack)
     assert {r[1] for r in rows} == {"r"}  # all from the snapshot
     assert check_results(result) == {
-        "bronze_offsets_unique": True, "bronze_offsets_contiguous": True,
-        "bronze_covers_source": True, "bronze_reject_rate": True,
+        "bronze_offsets_unique": True,
+        "bronze_offsets_contiguous": True,
+        "bronze_covers_source": True,
+        "bronze_reject_rate": True,
     }
     ingest_meta = result.asset_materializations_for_node("data_ingestion")[0].metadata
     assert ingest_meta["messages_sent"].value == 1500
@@ -102,7 +104,9 @@ def test_repriced_and_deleted_documents_arrive_as_new_versions_and_tombstones(st
     assert run(stack).success
     with stack["mongo"].get_collection() as collection:
         assert seeding.reprice(collection, 5, random_seed=3) == 5
-        deleted_ids = {str(i) for i in seeding.synthetic.delete_plan([d["_id"] for d in collection.find({}, {"_id": 1})], 4, 3)}
+        deleted_ids = {
+            str(i) for i in seeding.synthetic.delete_plan([d["_id"] for d in collection.find({}, {"_id": 1})], 4, 3)
+        }
         assert seeding.delete(collection, 4, random_seed=3) == 4
     assert run(stack).success
     rows = bronze_rows(stack)
@@ -174,8 +178,11 @@ def test_killed_ingestion_rerun_reaches_every_document(stack):
     shipper = subprocess.Popen([sys.executable, "-c", script], env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        sent = query(stack, "SELECT MAX(documents_sent) AS n FROM RAW_DB.LANDING.INGESTION_STATE WHERE kafka_topic = %(t)s",
-                     {"t": stack["kafka"].topic})
+        sent = query(
+            stack,
+            "SELECT MAX(documents_sent) AS n FROM RAW_DB.LANDING.INGESTION_STATE WHERE kafka_topic = %(t)s",
+            {"t": stack["kafka"].topic},
+        )
         if sent and sent[0][0] and sent[0][0] >= 500:
             break
         time.sleep(0.02)
@@ -196,8 +203,12 @@ def test_poison_messages_land_in_rejects_with_reason_and_position(stack):
     for i, value in enumerate(good + poison):
         producer.produce(stack["kafka"].topic, key=f"k{i}".encode(), value=value, partition=0)
     producer.flush(10)
-    result = run(stack, bronze_checks.bronze_reject_rate, bronze_checks.bronze_offsets_contiguous,
-                 config={"data_ingestion": {"config": {}}})
+    result = run(
+        stack,
+        bronze_checks.bronze_reject_rate,
+        bronze_checks.bronze_offsets_contiguous,
+        config={"data_ingestion": {"config": {}}},
+    )
     assert result.success
     rejects = query(
         stack,
@@ -205,7 +216,13 @@ def test_poison_messages_land_in_rejects_with_reason_and_position(stack):
         "FROM RAW_DB.LANDING.BRONZE_REJECTS WHERE kafka_topic = %(t)s ORDER BY kafka_offset",
         {"t": stack["kafka"].topic},
     )
-    assert [(r[0], r[1], r[2]) for r in rejects] == [(0, 5, "k5"), (0, 6, "k6"), (0, 7, "k7"), (0, 8, "k8"), (0, 9, "k9")]
+    assert [(r[0], r[1], r[2]) for r in rejects] == [
+        (0, 5, "k5"),
+        (0, 6, "k6"),
+        (0, 7, "k7"),
+        (0, 8, "k8"),
+        (0, 9, "k9"),
+    ]
     assert rejects[0][3] == "not json at all" and rejects[0][4].startswith("not JSON")
     assert rejects[1][4] == "JSON list, not an object"
     assert rejects[2][4].startswith("not UTF-8 text")
@@ -239,7 +256,8 @@ def test_duplicate_and_gap_are_caught_by_the_checks(stack):
         raise_on_error=False,
     )
     assert check_results(result) == {
-        "bronze_offsets_unique": False, "bronze_offsets_contiguous": False,
+        "bronze_offsets_unique": False,
+        "bronze_offsets_contiguous": False,
         "bronze_covers_source": False,  # the deleted row's document is no longer in bronze
         "bronze_reject_rate": True,
     }
@@ -262,13 +280,17 @@ def test_clear_errors_for_bad_settings_and_unreachable_services(stack, monkeypat
         build_resources()
 
     unreachable = MongoResource(uri="mongodb://user:s3cret@127.0.0.1:1", server_selection_timeout_ms=300)
-    with pytest.raises(MedallionError, match=r"MongoDB at mongodb://127.0.0.1:1 is unreachable") as info:
-        with unreachable.get_collection():
-            pass
+    with (
+        pytest.raises(MedallionError, match=r"MongoDB at mongodb://127.0.0.1:1 is unreachable") as info,
+        unreachable.get_collection(),
+    ):
+        pass
     assert "s3cret" not in str(info.value)
-    with pytest.raises(MedallionError, match="MONGO_URI must start with"):
-        with MongoResource(uri="http://nope").get_collection():
-            pass
+    with (
+        pytest.raises(MedallionError, match="MONGO_URI must start with"),
+        MongoResource(uri="http://nope").get_collection(),
+    ):
+        pass
     with pytest.raises(MedallionError, match="Kafka at 127.0.0.1:1 is unreachable"):
         KafkaResource(bootstrap_servers="127.0.0.1:1", timeout_s=1).partitions()
 
@@ -291,8 +313,9 @@ def test_busy_port_and_dead_server_are_clear_errors(services_home, tmp_path):
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         busy = blocker.getsockname()[1]
-        ports = services.Ports(mongo=busy, s3=services.free_port(), kafka=services.free_port(),
-                               snowflake=services.free_port())
+        ports = services.Ports(
+            mongo=busy, s3=services.free_port(), kafka=services.free_port(), snowflake=services.free_port()
+        )
         with pytest.raises(MedallionError, match=rf"127.0.0.1:{busy} is already in use.*mongo.log"):
             services.up(ports, tmp_path)
 

@@ -63,16 +63,38 @@ def conn(module_conn):
 
 # --- gold rows --------------------------------------------------------------------------------------
 
-GOLD_COLUMNS = ["id", "property_type", "price", "price_per_sqm", "area", "bedrooms", "bathrooms", "rooms_total",
-                "city", "district", "latitude", "longitude", "posted_date"]
+GOLD_COLUMNS = [
+    "id",
+    "property_type",
+    "price",
+    "price_per_sqm",
+    "area",
+    "bedrooms",
+    "bathrooms",
+    "rooms_total",
+    "city",
+    "district",
+    "latitude",
+    "longitude",
+    "posted_date",
+]
 
 
 def listing(id_, city, price, area=100.0, district="D1", property_type="Nhà", bedrooms=3, bathrooms=2):
     return {
-        "id": id_, "property_type": property_type, "price": float(price),
-        "price_per_sqm": float(price) / area if area else None, "area": area, "bedrooms": bedrooms,
-        "bathrooms": bathrooms, "rooms_total": (bedrooms or 0) + (bathrooms or 0), "city": city,
-        "district": district, "latitude": 10.0, "longitude": 106.0, "posted_date": "2026-05-01",
+        "id": id_,
+        "property_type": property_type,
+        "price": float(price),
+        "price_per_sqm": float(price) / area if area else None,
+        "area": area,
+        "bedrooms": bedrooms,
+        "bathrooms": bathrooms,
+        "rooms_total": (bedrooms or 0) + (bathrooms or 0),
+        "city": city,
+        "district": district,
+        "latitude": 10.0,
+        "longitude": 106.0,
+        "posted_date": "2026-05-01",
     }
 
 
@@ -117,15 +139,26 @@ def realistic_gold(n: int, seed: int = 7, outliers: int = 0) -> pd.DataFrame:
         district = city.districts[rng.integers(len(city.districts))]
         kind = types[rng.choice(len(types), p=type_w / type_w.sum())]
         profile = PROPERTY_TYPES[kind]
-        area = round(float(np.clip(rng.lognormal(math.log(profile.area_median_m2), profile.area_sigma),
-                                   profile.area_min_m2, profile.area_max_m2)), 1)
+        area = round(
+            float(
+                np.clip(
+                    rng.lognormal(math.log(profile.area_median_m2), profile.area_sigma),
+                    profile.area_min_m2,
+                    profile.area_max_m2,
+                )
+            ),
+            1,
+        )
         bedrooms = 0 if kind == "Đất" else int(np.clip(round(area / 30 + rng.normal(0, 0.5)), 1, 8))
         bathrooms = 0 if kind == "Đất" else max(1, bedrooms - int(rng.integers(0, 2)))
         per_m2 = district.median_million_per_m2 * profile.price_factor * rng.lognormal(0.0, 0.3)
         price = round(per_m2 * area) * 1e6
         row = listing(f"L{k:06d}", city.name, price, area, district.name, kind, bedrooms, bathrooms)
-        row.update(latitude=district.latitude + rng.normal(0, 0.008), longitude=district.longitude + rng.normal(0, 0.008),
-                   posted_date=str(REFERENCE_DATE - dt.timedelta(days=int(rng.integers(1, 731)))))
+        row.update(
+            latitude=district.latitude + rng.normal(0, 0.008),
+            longitude=district.longitude + rng.normal(0, 0.008),
+            posted_date=str(REFERENCE_DATE - dt.timedelta(days=int(rng.integers(1, 731)))),
+        )
         rows.append(row)
     frame = pd.DataFrame(rows)
     planted = sorted(rng.choice(n, size=outliers, replace=False))
@@ -204,10 +237,14 @@ def test_planted_outliers_get_hand_computed_z_and_severity(conn):
     from medallion_assets.lib import semantic
 
     assert semantic.refresh_views(conn)["v_active_anomalies"] == 4
-    shown = conn.cursor().execute(
-        "SELECT property_id AS p, city AS c, severity AS s FROM ANALYTICS_DB.SEMANTIC.V_ACTIVE_ANOMALIES "
-        "WHERE anomaly_type = 'PRICE_OUTLIER' ORDER BY property_id"
-    ).fetchall()
+    shown = (
+        conn.cursor()
+        .execute(
+            "SELECT property_id AS p, city AS c, severity AS s FROM ANALYTICS_DB.SEMANTIC.V_ACTIVE_ANOMALIES "
+            "WHERE anomaly_type = 'PRICE_OUTLIER' ORDER BY property_id"
+        )
+        .fetchall()
+    )
     assert [(p, s) for p, _c, s in shown] == [("A_OUT", "HIGH"), ("B_OUT", "MEDIUM")]
 
 
@@ -217,11 +254,14 @@ def test_cities_below_min_listings_get_no_alert_even_when_the_threshold_is_reach
     rows = [listing(f"D{i}", "City D", p) for i, p in enumerate([1e9, 1e9, 1e9, 10e9])]
     rows += [listing(f"E{i}", "City E", p) for i, p in enumerate([1e9, 1e9, 1e9, 1e9, 10e9])]
     insert_gold(conn, rows)
-    anomalies.detect_anomalies(conn, anomalies.AnomalyConfig(isolation_forest=False, z_threshold=1.2, high_z_threshold=4.0))
+    anomalies.detect_anomalies(
+        conn, anomalies.AnomalyConfig(isolation_forest=False, z_threshold=1.2, high_z_threshold=4.0)
+    )
     flagged = alerts(conn)
     assert {(a["property_id"], a["anomaly_type"]) for a in flagged} == {("E4", t) for t in anomalies.Z_SCORE_TYPES}
-    assert flagged[0]["anomaly_score"] == pytest.approx(4 / math.sqrt(5)) == pytest.approx(
-        z_of([1e9] * 4 + [10e9], 10e9))
+    assert (
+        flagged[0]["anomaly_score"] == pytest.approx(4 / math.sqrt(5)) == pytest.approx(z_of([1e9] * 4 + [10e9], 10e9))
+    )
     assert flagged[0]["severity"] == "MEDIUM"
 
 
@@ -279,16 +319,24 @@ def test_isolation_forest_flags_planted_outliers_deterministically(conn):
 
 
 def registry_statuses(conn) -> dict[str, str]:
-    rows = conn.cursor().execute(
-        "SELECT model_version AS v, status AS s FROM ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY"
-    ).fetchall()
+    rows = (
+        conn.cursor()
+        .execute("SELECT model_version AS v, status AS s FROM ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY")
+        .fetchall()
+    )
     return {v: s for v, s in rows}
 
 
 def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
     insert_gold(conn, realistic_gold(1500))
-    weak = registry.PriceModelConfig(model_dir=str(tmp_path), candidates=["random_forest"], rf_n_estimators=3,
-                               rf_max_depth=1, importance_repeats=2, n_threads=1)
+    weak = registry.PriceModelConfig(
+        model_dir=str(tmp_path),
+        candidates=["random_forest"],
+        rf_n_estimators=3,
+        rf_max_depth=1,
+        importance_repeats=2,
+        n_threads=1,
+    )
     strong = registry.PriceModelConfig(model_dir=str(tmp_path), **FAST)
 
     first = registry.train_price_model(conn, weak)  # the first model of a name is champion, however weak
@@ -307,12 +355,23 @@ def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
     assert registry_statuses(conn) == {first.model_version: "archived", best.model_version: "champion"}
 
     worse = registry.train_price_model(
-        conn, registry.PriceModelConfig(model_dir=str(tmp_path), candidates=["random_forest"], rf_n_estimators=3,
-                                  rf_max_depth=2, importance_repeats=2, n_threads=1))
+        conn,
+        registry.PriceModelConfig(
+            model_dir=str(tmp_path),
+            candidates=["random_forest"],
+            rf_n_estimators=3,
+            rf_max_depth=2,
+            importance_repeats=2,
+            n_threads=1,
+        ),
+    )
     assert worse.status == "challenger" and worse.champion_before == best.model_version
     assert worse.metrics["mae"] >= worse.champion_metrics["mae"]
-    assert registry_statuses(conn) == {first.model_version: "archived", best.model_version: "champion",
-                              worse.model_version: "challenger"}
+    assert registry_statuses(conn) == {
+        first.model_version: "archived",
+        best.model_version: "champion",
+        worse.model_version: "challenger",
+    }
     assert warehouse.fetch_one(conn, "ml/check_registry_status", {"model_name": "price_model"})["champions"] == 1
 
     # The importance of each version is ranked 1..n over every input, and never names a leaking column.
@@ -335,21 +394,30 @@ def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
     # Predictions: one per held-out listing (version trained last), one per listing for the champion.
     result = predictions.write_predictions(conn)
     assert (result["holdout_version"], result["champion_version"]) == (worse.model_version, best.model_version)
-    counts = {(r["prediction_set"], r["model_version"]): (int(r["predictions"]), int(r["listings"]))
-              for r in warehouse.fetch_all(conn, "ml/predictions_summary")}
-    assert counts == {("holdout", worse.model_version): (len(holdout), len(holdout)),
-                      ("current", best.model_version): (1500, 1500)}
+    counts = {
+        (r["prediction_set"], r["model_version"]): (int(r["predictions"]), int(r["listings"]))
+        for r in warehouse.fetch_all(conn, "ml/predictions_summary")
+    }
+    assert counts == {
+        ("holdout", worse.model_version): (len(holdout), len(holdout)),
+        ("current", best.model_version): (1500, 1500),
+    }
 
 
 def test_same_data_and_parameters_give_the_same_version_across_fresh_registries(conn, tmp_path):
     insert_gold(conn, realistic_gold(600, seed=11))
-    config = registry.PriceModelConfig(model_dir=str(tmp_path), candidates=["hist_gradient_boosting"], **{
-        k: v for k, v in FAST.items() if k != "rf_n_estimators"})
+    config = registry.PriceModelConfig(
+        model_dir=str(tmp_path),
+        candidates=["hist_gradient_boosting"],
+        **{k: v for k, v in FAST.items() if k != "rf_n_estimators"},
+    )
     one = registry.train_price_model(conn, config)
     conn.cursor().execute("DELETE FROM ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY")
     two = registry.train_price_model(conn, config)
     assert one.model_version == two.model_version and two.newly_registered
-    changed = registry.train_price_model(conn, registry.PriceModelConfig(**{**config.model_dump(), "hgb_learning_rate": 0.05}))
+    changed = registry.train_price_model(
+        conn, registry.PriceModelConfig(**{**config.model_dump(), "hgb_learning_rate": 0.05})
+    )
     assert changed.model_version != one.model_version
     set_price(conn, "L000001", 123e9)  # one price changed: a different snapshot, a different version
     assert registry.train_price_model(conn, config).model_version not in (one.model_version, changed.model_version)
@@ -397,7 +465,11 @@ def test_definitions_load_with_the_retrain_job_and_schedule():
     dg.Definitions.validate_loadable(defs)
     job = defs.resolve_job_def("retrain_job")
     assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {
-        "price_model", "model_registry", "feature_importance", "price_predictions"}
+        "price_model",
+        "model_registry",
+        "feature_importance",
+        "price_predictions",
+    }
     schedule = defs.resolve_schedule_def("weekly_retrain_schedule")
     assert schedule.cron_schedule == "0 3 * * 1" and schedule.job_name == "retrain_job"
     graph = defs.resolve_asset_graph()
@@ -419,14 +491,20 @@ def test_bench_price_model_and_anomalies_at_100k(conn, tmp_path):
     found = anomalies.detect_anomalies(conn, anomalies.AnomalyConfig())
     anomaly_seconds = time.monotonic() - started
     started = time.monotonic()
-    report = registry.train_price_model(conn, registry.PriceModelConfig(
-        model_dir=str(tmp_path), candidates=["random_forest", "random_forest_log", "hist_gradient_boosting"]))
+    report = registry.train_price_model(
+        conn,
+        registry.PriceModelConfig(
+            model_dir=str(tmp_path), candidates=["random_forest", "random_forest_log", "hist_gradient_boosting"]
+        ),
+    )
     seconds = time.monotonic() - started
     print(f"\nanomalies: {anomaly_seconds:.1f}s {found['detected']}")
     print(f"price model: {seconds:.1f}s for {report.training_rows} training / {report.holdout_rows} held-out rows")
     for name, m in report.candidates.items():
-        print(f"  {name:24s} fit {m['fit_seconds']:6.1f}s  MAE {m['mae'] / 1e9:6.3f} bn  RMSE {m['rmse'] / 1e9:6.2f} bn  "
-              f"R2 {m['r2']:.3f}  R2(log) {m['r2_log']:.3f}  MAPE {m['mape']:.3f}  median APE {m['median_ape']:.3f}")
+        print(
+            f"  {name:24s} fit {m['fit_seconds']:6.1f}s  MAE {m['mae'] / 1e9:6.3f} bn  RMSE {m['rmse'] / 1e9:6.2f} bn  "
+            f"R2 {m['r2']:.3f}  R2(log) {m['r2_log']:.3f}  MAPE {m['mape']:.3f}  median APE {m['median_ape']:.3f}"
+        )
     assert report.candidate == "hist_gradient_boosting" and report.metrics["r2_log"] > 0.8
     flagged = {a["property_id"] for a in alerts(conn, "anomaly_type = 'ISOLATION_FOREST'")}
     assert set(gold.attrs["planted"]) <= flagged

@@ -66,13 +66,15 @@ def add_bronze(conn, messages: list[tuple], partition: int = 0) -> None:
         op = message[2] if len(message) > 2 else ("d" if document is None else "c")
         offset = _offsets.get(partition, 0)
         _offsets[partition] = offset + 1
-        params.update({
-            f"id{i}": key,
-            f"doc{i}": None if document is None else json.dumps({"_id": key, **document}, ensure_ascii=False),
-            f"op{i}": op,
-            f"p{i}": partition,
-            f"o{i}": offset,
-        })
+        params.update(
+            {
+                f"id{i}": key,
+                f"doc{i}": None if document is None else json.dumps({"_id": key, **document}, ensure_ascii=False),
+                f"op{i}": op,
+                f"p{i}": partition,
+                f"o{i}": offset,
+            }
+        )
         selects.append(
             f"SELECT %(id{i})s AS id, PARSE_JSON(%(doc{i})s) AS raw_data, %(op{i})s AS op, "
             f"CURRENT_TIMESTAMP() AS ingested_at, 'test' AS source, '{TOPIC}' AS kafka_topic, "
@@ -108,8 +110,18 @@ def snapshot(conn) -> dict[str, list[dict]]:
 
 def good(price: float, **extra) -> dict:
     """A structured document that scores 1.0."""
-    return {"property_type": "Nhà", "price": price, "area": 80, "bedrooms": 2, "bathrooms": 1,
-            "location": "1 Kim Mã", "city": "Hà Nội", "district": "Ba Đình", "posted_date": "2025-05-05", **extra}
+    return {
+        "property_type": "Nhà",
+        "price": price,
+        "area": 80,
+        "bedrooms": 2,
+        "bathrooms": 1,
+        "location": "1 Kim Mã",
+        "city": "Hà Nội",
+        "district": "Ba Đình",
+        "posted_date": "2025-05-05",
+        **extra,
+    }
 
 
 # --- silver: parsing, both shapes -------------------------------------------------------------------
@@ -117,126 +129,375 @@ def good(price: float, **extra) -> dict:
 PARSING_CASES = {
     # structured: typed values, numbers as text, padding, blanks
     "s-full": (
-        {"property_type": " Căn hộ ", "price": 2500000000, "area": 75.5, "bedrooms": 2, "bathrooms": 1,
-         "location": " 12 Nguyễn Trãi, Phường 2 \n", "city": "Hồ Chí Minh", "district": "Quận 5",
-         "latitude": 10.754, "longitude": 106.6634, "description": "Căn hộ đẹp",
-         "posted_date": "2025-03-01T00:00:00", "source": "structured"},
-        {"property_type": "Căn hộ", "price": 2.5e9, "area": 75.5, "bedrooms": 2, "bathrooms": 1,
-         "location": "12 Nguyễn Trãi, Phường 2", "city": "Hồ Chí Minh", "district": "Quận 5",
-         "latitude": 10.754, "longitude": 106.6634, "description": "Căn hộ đẹp",
-         "posted_date": dt.date(2025, 3, 1), "data_quality_score": Decimal("1.0"), "quality_issues": None,
-         "source_shape": "structured"},
+        {
+            "property_type": " Căn hộ ",
+            "price": 2500000000,
+            "area": 75.5,
+            "bedrooms": 2,
+            "bathrooms": 1,
+            "location": " 12 Nguyễn Trãi, Phường 2 \n",
+            "city": "Hồ Chí Minh",
+            "district": "Quận 5",
+            "latitude": 10.754,
+            "longitude": 106.6634,
+            "description": "Căn hộ đẹp",
+            "posted_date": "2025-03-01T00:00:00",
+            "source": "structured",
+        },
+        {
+            "property_type": "Căn hộ",
+            "price": 2.5e9,
+            "area": 75.5,
+            "bedrooms": 2,
+            "bathrooms": 1,
+            "location": "12 Nguyễn Trãi, Phường 2",
+            "city": "Hồ Chí Minh",
+            "district": "Quận 5",
+            "latitude": 10.754,
+            "longitude": 106.6634,
+            "description": "Căn hộ đẹp",
+            "posted_date": dt.date(2025, 3, 1),
+            "data_quality_score": Decimal("1.0"),
+            "quality_issues": None,
+            "source_shape": "structured",
+        },
     ),
     "s-text": (
-        {"property_type": "Nhà", "price": "1800000000", "area": "60.5", "bedrooms": "3", "bathrooms": 2.0,
-         "location": "Ngõ 5 Kim Mã", "city": "Hà Nội", "district": "Ba Đình", "latitude": "21.0341",
-         "longitude": "105.8142", "description": "   ", "posted_date": "2025-12-31"},
-        {"property_type": "Nhà", "price": 1.8e9, "area": 60.5, "bedrooms": 3, "bathrooms": 2,
-         "location": "Ngõ 5 Kim Mã", "city": "Hà Nội", "district": "Ba Đình", "latitude": 21.0341,
-         "longitude": 105.8142, "description": None, "posted_date": dt.date(2025, 12, 31),
-         "data_quality_score": Decimal("1.0"), "quality_issues": None, "source_shape": "structured"},
+        {
+            "property_type": "Nhà",
+            "price": "1800000000",
+            "area": "60.5",
+            "bedrooms": "3",
+            "bathrooms": 2.0,
+            "location": "Ngõ 5 Kim Mã",
+            "city": "Hà Nội",
+            "district": "Ba Đình",
+            "latitude": "21.0341",
+            "longitude": "105.8142",
+            "description": "   ",
+            "posted_date": "2025-12-31",
+        },
+        {
+            "property_type": "Nhà",
+            "price": 1.8e9,
+            "area": 60.5,
+            "bedrooms": 3,
+            "bathrooms": 2,
+            "location": "Ngõ 5 Kim Mã",
+            "city": "Hà Nội",
+            "district": "Ba Đình",
+            "latitude": 21.0341,
+            "longitude": 105.8142,
+            "description": None,
+            "posted_date": dt.date(2025, 12, 31),
+            "data_quality_score": Decimal("1.0"),
+            "quality_issues": None,
+            "source_shape": "structured",
+        },
     ),
     "s-float": (
         {"price": 1500000000.0, "area": 80, "bedrooms": 0, "location": "", "city": "Đà Nẵng"},
-        {"property_type": None, "price": 1.5e9, "area": 80.0, "bedrooms": 0, "bathrooms": None, "location": None,
-         "city": "Đà Nẵng", "district": None, "latitude": None, "longitude": None, "description": None,
-         "posted_date": None, "data_quality_score": Decimal("0.8"), "quality_issues": "location_missing",
-         "source_shape": "structured"},
+        {
+            "property_type": None,
+            "price": 1.5e9,
+            "area": 80.0,
+            "bedrooms": 0,
+            "bathrooms": None,
+            "location": None,
+            "city": "Đà Nẵng",
+            "district": None,
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("0.8"),
+            "quality_issues": "location_missing",
+            "source_shape": "structured",
+        },
     ),
     "s-broken": (
         {"price": None, "area": "abc", "bedrooms": "", "city": "  ", "posted_date": "not a date"},
-        {"property_type": None, "price": None, "area": None, "bedrooms": None, "bathrooms": None, "location": None,
-         "city": None, "district": None, "latitude": None, "longitude": None, "description": None,
-         "posted_date": None, "data_quality_score": Decimal("0.0"),
-         "quality_issues": "price_missing,area_missing,location_missing,bedrooms_missing,city_missing",
-         "source_shape": "structured"},
+        {
+            "property_type": None,
+            "price": None,
+            "area": None,
+            "bedrooms": None,
+            "bathrooms": None,
+            "location": None,
+            "city": None,
+            "district": None,
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("0.0"),
+            "quality_issues": "price_missing,area_missing,location_missing,bedrooms_missing,city_missing",
+            "source_shape": "structured",
+        },
     ),
     "s-zero": (
         {"price": 0, "area": -5, "bedrooms": 1, "location": "x", "city": "Huế"},
-        {"property_type": None, "price": 0.0, "area": -5.0, "bedrooms": 1, "bathrooms": None, "location": "x",
-         "city": "Huế", "district": None, "latitude": None, "longitude": None, "description": None,
-         "posted_date": None, "data_quality_score": Decimal("0.6"), "quality_issues": "price_missing,area_missing",
-         "source_shape": "structured"},
+        {
+            "property_type": None,
+            "price": 0.0,
+            "area": -5.0,
+            "bedrooms": 1,
+            "bathrooms": None,
+            "location": "x",
+            "city": "Huế",
+            "district": None,
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("0.6"),
+            "quality_issues": "price_missing,area_missing",
+            "source_shape": "structured",
+        },
     ),
     # crawled: Vietnamese keys, every value text
     "c-ty": (
-        {"Link": "https://batdongsan.com.vn/ban-can-ho-chung-cu-quan-7/ban-can-ho-2pn-pr38000001",
-         "Tiêu đề": "  Bán căn hộ 2PN Quận 7 ", "Mức giá": " 3,5 tỷ ", "Diện tích": "1.234,5 m²",
-         "Số phòng ngủ": "3 phòng", "Số toilet": "2 phòng",
-         "Địa chỉ": "Đường Nguyễn Hữu Thọ, Phường Tân Hưng, Quận 7, Hồ Chí Minh ", "Huyện": "Quận 7",
-         "Latitude": "10.7340", "Longitude": "106.7219", "Ngày đăng": "07/03/2025"},
-        {"property_type": "Căn hộ", "price": 3.5e9, "area": 1234.5, "bedrooms": 3, "bathrooms": 2,
-         "location": "Đường Nguyễn Hữu Thọ, Phường Tân Hưng, Quận 7, Hồ Chí Minh", "city": "Hồ Chí Minh",
-         "district": "Quận 7", "latitude": 10.734, "longitude": 106.7219, "description": "Bán căn hộ 2PN Quận 7",
-         "posted_date": dt.date(2025, 3, 7), "data_quality_score": Decimal("1.0"), "quality_issues": None,
-         "source_shape": "crawled"},
+        {
+            "Link": "https://batdongsan.com.vn/ban-can-ho-chung-cu-quan-7/ban-can-ho-2pn-pr38000001",
+            "Tiêu đề": "  Bán căn hộ 2PN Quận 7 ",
+            "Mức giá": " 3,5 tỷ ",
+            "Diện tích": "1.234,5 m²",
+            "Số phòng ngủ": "3 phòng",
+            "Số toilet": "2 phòng",
+            "Địa chỉ": "Đường Nguyễn Hữu Thọ, Phường Tân Hưng, Quận 7, Hồ Chí Minh ",
+            "Huyện": "Quận 7",
+            "Latitude": "10.7340",
+            "Longitude": "106.7219",
+            "Ngày đăng": "07/03/2025",
+        },
+        {
+            "property_type": "Căn hộ",
+            "price": 3.5e9,
+            "area": 1234.5,
+            "bedrooms": 3,
+            "bathrooms": 2,
+            "location": "Đường Nguyễn Hữu Thọ, Phường Tân Hưng, Quận 7, Hồ Chí Minh",
+            "city": "Hồ Chí Minh",
+            "district": "Quận 7",
+            "latitude": 10.734,
+            "longitude": 106.7219,
+            "description": "Bán căn hộ 2PN Quận 7",
+            "posted_date": dt.date(2025, 3, 7),
+            "data_quality_score": Decimal("1.0"),
+            "quality_issues": None,
+            "source_shape": "crawled",
+        },
     ),
     "c-trieu": (
-        {"Link": "https://batdongsan.com.vn/ban-nha-rieng-go-vap/nha-dep-pr38000014", "Mức giá": "850 triệu",
-         "Diện tích": "45 m²", "Số phòng ngủ": "2 phòng", "Địa chỉ": "Phường 5, Gò Vấp, Hồ Chí Minh",
-         "Huyện": " Gò Vấp ", "Ngày đăng": "1/2/2026"},
-        {"property_type": "Nhà", "price": 8.5e8, "area": 45.0, "bedrooms": 2, "bathrooms": None,
-         "location": "Phường 5, Gò Vấp, Hồ Chí Minh", "city": "Hồ Chí Minh", "district": "Gò Vấp",
-         "latitude": None, "longitude": None, "description": None, "posted_date": dt.date(2026, 2, 1),
-         "data_quality_score": Decimal("1.0"), "quality_issues": None, "source_shape": "crawled"},
+        {
+            "Link": "https://batdongsan.com.vn/ban-nha-rieng-go-vap/nha-dep-pr38000014",
+            "Mức giá": "850 triệu",
+            "Diện tích": "45 m²",
+            "Số phòng ngủ": "2 phòng",
+            "Địa chỉ": "Phường 5, Gò Vấp, Hồ Chí Minh",
+            "Huyện": " Gò Vấp ",
+            "Ngày đăng": "1/2/2026",
+        },
+        {
+            "property_type": "Nhà",
+            "price": 8.5e8,
+            "area": 45.0,
+            "bedrooms": 2,
+            "bathrooms": None,
+            "location": "Phường 5, Gò Vấp, Hồ Chí Minh",
+            "city": "Hồ Chí Minh",
+            "district": "Gò Vấp",
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": dt.date(2026, 2, 1),
+            "data_quality_score": Decimal("1.0"),
+            "quality_issues": None,
+            "source_shape": "crawled",
+        },
     ),
     "c-millions": (
-        {"Link": "https://batdongsan.com.vn/ban-nha-mat-pho-dong-da/x-pr1", "Mức giá": "1.200 triệu",
-         "Diện tích": "30 m²", "Số phòng ngủ": "1 phòng", "Địa chỉ": "Láng, Đống Đa, Hà Nội"},
-        {"property_type": "Nhà", "price": 1.2e9, "area": 30.0, "bedrooms": 1, "bathrooms": None,
-         "location": "Láng, Đống Đa, Hà Nội", "city": "Hà Nội", "district": None, "latitude": None,
-         "longitude": None, "description": None, "posted_date": None, "data_quality_score": Decimal("1.0"),
-         "quality_issues": None, "source_shape": "crawled"},
+        {
+            "Link": "https://batdongsan.com.vn/ban-nha-mat-pho-dong-da/x-pr1",
+            "Mức giá": "1.200 triệu",
+            "Diện tích": "30 m²",
+            "Số phòng ngủ": "1 phòng",
+            "Địa chỉ": "Láng, Đống Đa, Hà Nội",
+        },
+        {
+            "property_type": "Nhà",
+            "price": 1.2e9,
+            "area": 30.0,
+            "bedrooms": 1,
+            "bathrooms": None,
+            "location": "Láng, Đống Đa, Hà Nội",
+            "city": "Hà Nội",
+            "district": None,
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("1.0"),
+            "quality_issues": None,
+            "source_shape": "crawled",
+        },
     ),
     "c-negotiable": (
-        {"Link": "https://batdongsan.com.vn/ban-dat-nen-du-an-long-thanh/dat-pr2", "Mức giá": "Thỏa thuận",
-         "Diện tích": "120 m²", "Địa chỉ": "Xã An Phước, Long Thành, Đồng Nai", "Huyện": "Long Thành"},
-        {"property_type": "Đất", "price": None, "area": 120.0, "bedrooms": None, "bathrooms": None,
-         "location": "Xã An Phước, Long Thành, Đồng Nai", "city": "Đồng Nai", "district": "Long Thành",
-         "latitude": None, "longitude": None, "description": None, "posted_date": None,
-         "data_quality_score": Decimal("0.6"), "quality_issues": "price_missing,bedrooms_missing",
-         "source_shape": "crawled"},
+        {
+            "Link": "https://batdongsan.com.vn/ban-dat-nen-du-an-long-thanh/dat-pr2",
+            "Mức giá": "Thỏa thuận",
+            "Diện tích": "120 m²",
+            "Địa chỉ": "Xã An Phước, Long Thành, Đồng Nai",
+            "Huyện": "Long Thành",
+        },
+        {
+            "property_type": "Đất",
+            "price": None,
+            "area": 120.0,
+            "bedrooms": None,
+            "bathrooms": None,
+            "location": "Xã An Phước, Long Thành, Đồng Nai",
+            "city": "Đồng Nai",
+            "district": "Long Thành",
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("0.6"),
+            "quality_issues": "price_missing,bedrooms_missing",
+            "source_shape": "crawled",
+        },
     ),
     "c-per-m2": (
-        {"Link": "https://batdongsan.com.vn/ban-biet-thu-lien-ke-quan-2/bt-pr3", "Mức giá": "50 triệu/m²",
-         "Diện tích": "75 m²", "Số phòng ngủ": "4 phòng", "Số toilet": "3 phòng",
-         "Địa chỉ": "Thảo Điền, Thủ Đức, Hồ Chí Minh"},
-        {"property_type": "Biệt thự", "price": 3.75e9, "area": 75.0, "bedrooms": 4, "bathrooms": 3,
-         "location": "Thảo Điền, Thủ Đức, Hồ Chí Minh", "city": "Hồ Chí Minh", "district": None,
-         "latitude": None, "longitude": None, "description": None, "posted_date": None,
-         "data_quality_score": Decimal("1.0"), "quality_issues": None, "source_shape": "crawled"},
+        {
+            "Link": "https://batdongsan.com.vn/ban-biet-thu-lien-ke-quan-2/bt-pr3",
+            "Mức giá": "50 triệu/m²",
+            "Diện tích": "75 m²",
+            "Số phòng ngủ": "4 phòng",
+            "Số toilet": "3 phòng",
+            "Địa chỉ": "Thảo Điền, Thủ Đức, Hồ Chí Minh",
+        },
+        {
+            "property_type": "Biệt thự",
+            "price": 3.75e9,
+            "area": 75.0,
+            "bedrooms": 4,
+            "bathrooms": 3,
+            "location": "Thảo Điền, Thủ Đức, Hồ Chí Minh",
+            "city": "Hồ Chí Minh",
+            "district": None,
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("1.0"),
+            "quality_issues": None,
+            "source_shape": "crawled",
+        },
     ),
     "c-per-m2-decimal": (
-        {"Link": "https://batdongsan.com.vn/ban-dat/lo-dat-pr4", "Mức giá": "62,5 triệu/m²", "Diện tích": "80 m²",
-         "Địa chỉ": "Cần Thơ"},
-        {"property_type": "Đất", "price": 5e9, "area": 80.0, "bedrooms": None, "bathrooms": None,
-         "location": "Cần Thơ", "city": "Cần Thơ", "district": None, "latitude": None, "longitude": None,
-         "description": None, "posted_date": None, "data_quality_score": Decimal("0.8"),
-         "quality_issues": "bedrooms_missing", "source_shape": "crawled"},
+        {
+            "Link": "https://batdongsan.com.vn/ban-dat/lo-dat-pr4",
+            "Mức giá": "62,5 triệu/m²",
+            "Diện tích": "80 m²",
+            "Địa chỉ": "Cần Thơ",
+        },
+        {
+            "property_type": "Đất",
+            "price": 5e9,
+            "area": 80.0,
+            "bedrooms": None,
+            "bathrooms": None,
+            "location": "Cần Thơ",
+            "city": "Cần Thơ",
+            "district": None,
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("0.8"),
+            "quality_issues": "bedrooms_missing",
+            "source_shape": "crawled",
+        },
     ),
     "c-blank": (
-        {"Link": "https://batdongsan.com.vn/cho-thue-can-ho-chung-cu-quan-1/ch-pr5", "Mức giá": "",
-         "Diện tích": " ", "Số phòng ngủ": "2 phòng", "Địa chỉ": "", "Ngày đăng": "31/02/2025"},
-        {"property_type": "Khác", "price": None, "area": None, "bedrooms": 2, "bathrooms": None, "location": None,
-         "city": None, "district": None, "latitude": None, "longitude": None, "description": None,
-         "posted_date": None, "data_quality_score": Decimal("0.2"),
-         "quality_issues": "price_missing,area_missing,location_missing,city_missing", "source_shape": "crawled"},
+        {
+            "Link": "https://batdongsan.com.vn/cho-thue-can-ho-chung-cu-quan-1/ch-pr5",
+            "Mức giá": "",
+            "Diện tích": " ",
+            "Số phòng ngủ": "2 phòng",
+            "Địa chỉ": "",
+            "Ngày đăng": "31/02/2025",
+        },
+        {
+            "property_type": "Khác",
+            "price": None,
+            "area": None,
+            "bedrooms": 2,
+            "bathrooms": None,
+            "location": None,
+            "city": None,
+            "district": None,
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("0.2"),
+            "quality_issues": "price_missing,area_missing,location_missing,city_missing",
+            "source_shape": "crawled",
+        },
     ),
     "c-warehouse": (  # 'ban-kho-nha-xuong' is not 'ban-nha'
-        {"Link": "https://batdongsan.com.vn/ban-kho-nha-xuong-binh-chanh/kho-pr6", "Mức giá": "12 tỷ",
-         "Diện tích": "500 m²", "Số phòng ngủ": "0 phòng", "Địa chỉ": "Bình Chánh, Hồ Chí Minh"},
-        {"property_type": "Khác", "price": 1.2e10, "area": 500.0, "bedrooms": 0, "bathrooms": None,
-         "location": "Bình Chánh, Hồ Chí Minh", "city": "Hồ Chí Minh", "district": None, "latitude": None,
-         "longitude": None, "description": None, "posted_date": None, "data_quality_score": Decimal("1.0"),
-         "quality_issues": None, "source_shape": "crawled"},
+        {
+            "Link": "https://batdongsan.com.vn/ban-kho-nha-xuong-binh-chanh/kho-pr6",
+            "Mức giá": "12 tỷ",
+            "Diện tích": "500 m²",
+            "Số phòng ngủ": "0 phòng",
+            "Địa chỉ": "Bình Chánh, Hồ Chí Minh",
+        },
+        {
+            "property_type": "Khác",
+            "price": 1.2e10,
+            "area": 500.0,
+            "bedrooms": 0,
+            "bathrooms": None,
+            "location": "Bình Chánh, Hồ Chí Minh",
+            "city": "Hồ Chí Minh",
+            "district": None,
+            "latitude": None,
+            "longitude": None,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("1.0"),
+            "quality_issues": None,
+            "source_shape": "crawled",
+        },
     ),
     "c-no-link": (
-        {"Mức giá": "2,25 tỷ", "Diện tích": "64 m²", "Latitude": "21,0285", "Longitude": "105,8542",
-         "Địa chỉ": "Hoàn Kiếm, Hà Nội"},
-        {"property_type": None, "price": 2.25e9, "area": 64.0, "bedrooms": None, "bathrooms": None,
-         "location": "Hoàn Kiếm, Hà Nội", "city": "Hà Nội", "district": None, "latitude": 21.0285,
-         "longitude": 105.8542, "description": None, "posted_date": None, "data_quality_score": Decimal("0.8"),
-         "quality_issues": "bedrooms_missing", "source_shape": "crawled"},
+        {
+            "Mức giá": "2,25 tỷ",
+            "Diện tích": "64 m²",
+            "Latitude": "21,0285",
+            "Longitude": "105,8542",
+            "Địa chỉ": "Hoàn Kiếm, Hà Nội",
+        },
+        {
+            "property_type": None,
+            "price": 2.25e9,
+            "area": 64.0,
+            "bedrooms": None,
+            "bathrooms": None,
+            "location": "Hoàn Kiếm, Hà Nội",
+            "city": "Hà Nội",
+            "district": None,
+            "latitude": 21.0285,
+            "longitude": 105.8542,
+            "description": None,
+            "posted_date": None,
+            "data_quality_score": Decimal("0.8"),
+            "quality_issues": "bedrooms_missing",
+            "source_shape": "crawled",
+        },
     ),
 }
 
@@ -266,12 +527,22 @@ def test_silver_run_is_logged(parsed, module_conn):
     result, silver_rows = parsed
     assert len(silver_rows) == len(PARSING_CASES) == 14
     expected_scores = {"0.0": 1, "0.2": 1, "0.4": 0, "0.6": 2, "0.8": 3, "1.0": 7}
-    expected_rules = {"price_missing": 4, "bedrooms_missing": 4, "area_missing": 3, "city_missing": 2,
-                      "location_missing": 3}
+    expected_rules = {
+        "price_missing": 4,
+        "bedrooms_missing": 4,
+        "area_missing": 3,
+        "city_missing": 2,
+        "location_missing": 3,
+    }
     assert result["score_distribution"] == expected_scores
     assert result["failed_rules"] == expected_rules
-    assert (result["rows_in"], result["ids_in"], result["rows_inserted"], result["rows_updated"],
-            result["rows_deleted"]) == (14, 14, 14, 0, 0)
+    assert (
+        result["rows_in"],
+        result["ids_in"],
+        result["rows_inserted"],
+        result["rows_updated"],
+        result["rows_deleted"],
+    ) == (14, 14, 14, 0, 0)
     assert result["passing_rows"] == 12  # score >= 0.6
     (log,) = rows(module_conn, silver.QUALITY_LOG_TABLE)
     assert log["run_id"] == "parse-run"
@@ -284,16 +555,19 @@ def test_silver_run_is_logged(parsed, module_conn):
 
 
 def test_latest_version_wins_and_tombstones_remove(conn):
-    add_bronze(conn, [
-        ("a", good(1e9)),
-        ("b", good(2e9)),
-        ("a", good(1.5e9)),  # repriced: the latest version wins
-        ("c", good(3e9)),
-        ("c", None),  # deleted
-        ("d", None),  # deleted before it was ever seen
-        ("e", good(4e9)),
-        ("e", good(4e9)),  # the same version re-sent (at-least-once): changes nothing
-    ])
+    add_bronze(
+        conn,
+        [
+            ("a", good(1e9)),
+            ("b", good(2e9)),
+            ("a", good(1.5e9)),  # repriced: the latest version wins
+            ("c", good(3e9)),
+            ("c", None),  # deleted
+            ("d", None),  # deleted before it was ever seen
+            ("e", good(4e9)),
+            ("e", good(4e9)),  # the same version re-sent (at-least-once): changes nothing
+        ],
+    )
     add_bronze(conn, [("f", None), ("f", good(5e9))], partition=1)  # deleted, then created again
     result = silver.refresh_silver(conn, "run-1")
     rows_ = by_id(conn, silver.SILVER_TABLE)
@@ -335,10 +609,15 @@ def test_incremental_runs_read_only_new_messages_and_reruns_change_nothing(conn)
     assert [first["rows_inserted"], rerun["rows_inserted"], third["rows_inserted"]] == [3, 0, 2]
     log = rows(conn, silver.QUALITY_LOG_TABLE, "logged_at")
     assert [(r["run_id"], r["rows_in"], r["silver_rows"], r["score_1_0"], r["score_0_8"]) for r in log] == [
-        ("inc-1", 3, 3, 3, 0), ("inc-2", 0, 3, 3, 0), ("inc-3", 2, 5, 4, 1)]
+        ("inc-1", 3, 3, 3, 0),
+        ("inc-2", 0, 3, 3, 0),
+        ("inc-3", 2, 5, 4, 1),
+    ]
     marks = warehouse.fetch_all(conn, "silver/watermarks")
     assert [(m["kafka_partition"], m["processed_offset"]) for m in marks] == [
-        (0, _offsets[0] - 1), (1, _offsets[1] - 1)]
+        (0, _offsets[0] - 1),
+        (1, _offsets[1] - 1),
+    ]
 
 
 def test_full_refresh_rebuilds_from_all_of_bronze(conn):
@@ -366,10 +645,13 @@ GOLD_CASES = {
 
 
 def gold_document(price_e9, area, city, district, property_type, posted) -> dict:
-    document = {"price": price_e9 * 1e9, "bedrooms": int(price_e9) % 4, "bathrooms": 1, "location": "x",
-                "city": city}
-    for key, value in (("area", area), ("district", district), ("property_type", property_type),
-                       ("posted_date", posted)):
+    document = {"price": price_e9 * 1e9, "bedrooms": int(price_e9) % 4, "bathrooms": 1, "location": "x", "city": city}
+    for key, value in (
+        ("area", area),
+        ("district", district),
+        ("property_type", property_type),
+        ("posted_date", posted),
+    ):
         if value is not None:
             document[key] = value
     return document
@@ -377,11 +659,14 @@ def gold_document(price_e9, area, city, district, property_type, posted) -> dict
 
 def test_gold_features_categories_and_quartile_boundaries(conn):
     add_bronze(conn, [(key, gold_document(*case[:6])) for key, case in GOLD_CASES.items()])
-    add_bronze(conn, [  # outside the population: they must not move the quartiles
-        ("low-score", {"price": 1e12, "area": 10}),  # score 0.4
-        ("no-price", {"area": 10, "bedrooms": 1, "location": "x", "city": "Hà Nội"}),  # score 0.8
-        ("zero-price", {"price": 0, "area": 10, "bedrooms": 1, "location": "x", "city": "Hà Nội"}),
-    ])
+    add_bronze(
+        conn,
+        [  # outside the population: they must not move the quartiles
+            ("low-score", {"price": 1e12, "area": 10}),  # score 0.4
+            ("no-price", {"area": 10, "bedrooms": 1, "location": "x", "city": "Hà Nội"}),  # score 0.8
+            ("zero-price", {"price": 0, "area": 10, "bedrooms": 1, "location": "x", "city": "Hà Nội"}),
+        ],
+    )
     silver.refresh_silver(conn, "gold-1")
     result = gold.refresh_gold(conn, min_quality_score=0.6)
     assert (result["population"], result["p25"], result["p50"], result["p75"]) == (9, 3e9, 5e9, 7e9)
@@ -397,28 +682,49 @@ def test_gold_features_categories_and_quartile_boundaries(conn):
     assert features["g6"]["posted_date"] == dt.date(2025, 1, 31)
 
     market = {(r["city"], r["district"], r["property_type"]): r for r in rows(conn, gold.MARKET_TABLE)}
-    assert sorted(market) == [("Hà Nội", "Ba Đình", "Nhà"), ("Hà Nội", "Unknown", "Nhà"),
-                              ("Hồ Chí Minh", "Quận 1", "Căn hộ"), ("Hồ Chí Minh", "Quận 1", "Unknown")]
+    assert sorted(market) == [
+        ("Hà Nội", "Ba Đình", "Nhà"),
+        ("Hà Nội", "Unknown", "Nhà"),
+        ("Hồ Chí Minh", "Quận 1", "Căn hộ"),
+        ("Hồ Chí Minh", "Quận 1", "Unknown"),
+    ]
     ba_dinh = market[("Hà Nội", "Ba Đình", "Nhà")]
-    assert (ba_dinh["total_listings"], ba_dinh["avg_price"], ba_dinh["median_price"], ba_dinh["min_price"],
-            ba_dinh["max_price"], ba_dinh["avg_bedrooms"]) == (4, 2.5e9, 2.5e9, 1e9, 4e9, 1.5)
+    assert (
+        ba_dinh["total_listings"],
+        ba_dinh["avg_price"],
+        ba_dinh["median_price"],
+        ba_dinh["min_price"],
+        ba_dinh["max_price"],
+        ba_dinh["avg_bedrooms"],
+    ) == (4, 2.5e9, 2.5e9, 1e9, 4e9, 1.5)
     assert ba_dinh["avg_area"] == pytest.approx(74.995, abs=0.0051)  # rounded to cents
     expected_ppsqm = (1e9 / 49.99 + 2e9 / 50 + 3e9 / 99.99 + 4e9 / 100) / 4
     assert ba_dinh["avg_price_per_sqm"] == pytest.approx(expected_ppsqm, abs=0.0051)
     hcm = market[("Hồ Chí Minh", "Quận 1", "Căn hộ")]
-    assert (hcm["total_listings"], hcm["avg_price"], hcm["median_price"], hcm["avg_price_per_sqm"],
-            hcm["avg_area"]) == (2, 7.5e9, 7.5e9, 8e8, 10.0)  # g7 has no area: left out of the area averages
+    assert (
+        hcm["total_listings"],
+        hcm["avg_price"],
+        hcm["median_price"],
+        hcm["avg_price_per_sqm"],
+        hcm["avg_area"],
+    ) == (2, 7.5e9, 7.5e9, 8e8, 10.0)  # g7 has no area: left out of the area averages
 
     trends = {(r["city"], r["year_month"]): r for r in rows(conn, gold.TRENDS_TABLE)}
     assert {k: (r["listing_count"], r["avg_price"]) for k, r in trends.items()} == {
-        ("Hà Nội", "2025-01"): (4, 3.5e9), ("Hà Nội", "2025-02"): (1, 3e9), ("Hồ Chí Minh", "2024-12"): (2, 7.5e9)}
+        ("Hà Nội", "2025-01"): (4, 3.5e9),
+        ("Hà Nội", "2025-02"): (1, 3e9),
+        ("Hồ Chí Minh", "2024-12"): (2, 7.5e9),
+    }
     assert trends[("Hồ Chí Minh", "2024-12")]["avg_price_per_sqm"] == 8e8
 
     views = semantic.refresh_views(conn)
     assert views == {"v_property_listings": 9, "v_market_summary": 4, "v_price_trends": 3, "v_active_anomalies": 0}
     listing = rows(conn, "ANALYTICS_DB.SEMANTIC.V_PROPERTY_LISTINGS WHERE id = 'g1'")[0]
-    assert (listing["location"], listing["data_quality_score"], listing["price_category"]) == ("x", Decimal("1.0"),
-                                                                                              "Budget")
+    assert (listing["location"], listing["data_quality_score"], listing["price_category"]) == (
+        "x",
+        Decimal("1.0"),
+        "Budget",
+    )
     trend = rows(conn, "ANALYTICS_DB.SEMANTIC.V_PRICE_TRENDS WHERE city = 'Hà Nội'", "year_month")
     assert [(t["year_month"], t["previous_avg_price"]) for t in trend] == [("2025-01", None), ("2025-02", 3.5e9)]
     assert trend[1]["avg_price_change"] == pytest.approx(3 / 3.5 - 1)
@@ -431,8 +737,12 @@ def test_gold_ties_at_the_quartiles(conn):
     assert (result["p25"], result["p50"], result["p75"]) == (2e9, 2e9, 2e9)
     features = by_id(conn, gold.FEATURES_TABLE)
     assert {k: (r["price_category"], r["is_high_value"]) for k, r in features.items()} == {
-        "t0": ("Budget", False), "t1": ("Budget", False), "t2": ("Budget", False), "t3": ("Budget", False),
-        "t4": ("Luxury", True)}
+        "t0": ("Budget", False),
+        "t1": ("Budget", False),
+        "t2": ("Budget", False),
+        "t3": ("Budget", False),
+        "t4": ("Luxury", True),
+    }
 
 
 def test_gold_follows_silver_out_of_the_population(conn):
@@ -440,8 +750,9 @@ def test_gold_follows_silver_out_of_the_population(conn):
     silver.refresh_silver(conn, "follow-1")
     gold.refresh_gold(conn)
     assert sorted(by_id(conn, gold.FEATURES_TABLE)) == ["gone", "keep", "worse"]
-    assert ("Huế", "Ba Đình", "Nhà") in {(r["city"], r["district"], r["property_type"])
-                                          for r in rows(conn, gold.MARKET_TABLE)}
+    assert ("Huế", "Ba Đình", "Nhà") in {
+        (r["city"], r["district"], r["property_type"]) for r in rows(conn, gold.MARKET_TABLE)
+    }
 
     add_bronze(conn, [("worse", {"price": 2e9, "area": 80}), ("gone", None), ("keep", good(1.1e9))])
     silver.refresh_silver(conn, "follow-2")
@@ -451,7 +762,8 @@ def test_gold_follows_silver_out_of_the_population(conn):
     assert result["tables"]["ml_features"] == {"inserted": 0, "updated": 1, "deleted": 2, "rows": 1}
     assert [(r["city"], r["total_listings"]) for r in rows(conn, gold.MARKET_TABLE)] == [("Hà Nội", 1)]
     assert [(r["city"], r["year_month"], r["listing_count"]) for r in rows(conn, gold.TRENDS_TABLE)] == [
-        ("Hà Nội", "2025-05", 1)]
+        ("Hà Nội", "2025-05", 1)
+    ]
     totals = silver.ints(warehouse.fetch_one(conn, "gold/check_totals"))
     assert totals == {"gold_rows": 1, "market_listings": 1, "dated_rows": 1, "trend_listings": 1}
 
@@ -486,25 +798,45 @@ def test_blocking_quality_check_stops_gold(conn, snowflake_resource):
     result = dg.materialize(ALL_DEFS, resources=resources)
     checks = check_results(result)
     assert result.success and all(c.passed for c in checks.values()), {n: c.passed for n, c in checks.items()}
-    assert set(checks) == {"silver_quality_share", "silver_ids_unique", "silver_reconciles_with_bronze",
-                           "gold_from_trusted_silver", "gold_ids_unique", "gold_features_consistent",
-                           "market_counts_add_up", "trend_counts_add_up"}
-    assert materialized(result) == {"silver_real_estate", "data_quality_log", "gold_ml_features",
-                                    "gold_market_analytics", "gold_price_trends"}
+    assert set(checks) == {
+        "silver_quality_share",
+        "silver_ids_unique",
+        "silver_reconciles_with_bronze",
+        "gold_from_trusted_silver",
+        "gold_ids_unique",
+        "gold_features_consistent",
+        "market_counts_add_up",
+        "trend_counts_add_up",
+    }
+    assert materialized(result) == {
+        "silver_real_estate",
+        "data_quality_log",
+        "gold_ml_features",
+        "gold_market_analytics",
+        "gold_price_trends",
+    }
     gold_before = {k: v for k, v in snapshot(conn).items() if k != "silver"}
 
     # mostly broken documents, plus a repricing that gold would pick up if it ran
-    add_bronze(conn, [(f"bad-{i}", {"price": "Thỏa thuận", "area": ""}) for i in range(40)] + [
-        ("ok-0", good(1.25e9))])
+    add_bronze(conn, [(f"bad-{i}", {"price": "Thỏa thuận", "area": ""}) for i in range(40)] + [("ok-0", good(1.25e9))])
     result = dg.materialize(ALL_DEFS, resources=resources, raise_on_error=False)
     assert not result.success
     quality = check_results(result)["silver_quality_share"]
     assert (quality.passed, quality.severity) == (False, dg.AssetCheckSeverity.ERROR)
     assert quality.metadata["passing_share"].value == 0.2  # 10 of 50
-    assert quality.metadata["score_distribution"].value == {"0.0": 40, "0.2": 0, "0.4": 0, "0.6": 0, "0.8": 0,
-                                                            "1.0": 10}
-    assert quality.metadata["top_failed_rules"].value == {"area_missing": 40, "bedrooms_missing": 40,
-                                                          "city_missing": 40}
+    assert quality.metadata["score_distribution"].value == {
+        "0.0": 40,
+        "0.2": 0,
+        "0.4": 0,
+        "0.6": 0,
+        "0.8": 0,
+        "1.0": 10,
+    }
+    assert quality.metadata["top_failed_rules"].value == {
+        "area_missing": 40,
+        "bedrooms_missing": 40,
+        "city_missing": 40,
+    }
     assert quality.metadata["pass_share_threshold"].value == 0.8
     assert materialized(result) == {"silver_real_estate", "data_quality_log"}
     assert {k: v for k, v in snapshot(conn).items() if k != "silver"} == gold_before
@@ -521,11 +853,13 @@ def test_gold_checks_catch_planted_problems(conn, snowflake_resource):
     add_bronze(conn, [("real", good(1e9)), ("weak", {"price": 2e9, "area": 80})])  # weak scores 0.4
     silver.refresh_silver(conn, "planted")
     gold.refresh_gold(conn)
-    checks = {"trusted": gold_checks.gold_from_trusted_silver(config=gold_assets.GoldConfig(), snowflake=snowflake_resource),
-              "unique": gold_checks.gold_ids_unique(snowflake=snowflake_resource),
-              "consistent": gold_checks.gold_features_consistent(snowflake=snowflake_resource),
-              "market": gold_checks.market_counts_add_up(snowflake=snowflake_resource),
-              "trends": gold_checks.trend_counts_add_up(snowflake=snowflake_resource)}
+    checks = {
+        "trusted": gold_checks.gold_from_trusted_silver(config=gold_assets.GoldConfig(), snowflake=snowflake_resource),
+        "unique": gold_checks.gold_ids_unique(snowflake=snowflake_resource),
+        "consistent": gold_checks.gold_features_consistent(snowflake=snowflake_resource),
+        "market": gold_checks.market_counts_add_up(snowflake=snowflake_resource),
+        "trends": gold_checks.trend_counts_add_up(snowflake=snowflake_resource),
+    }
     assert {name: c.passed for name, c in checks.items()} == dict.fromkeys(checks, True)
 
     conn.cursor().execute(  # a second 'real' with a wrong price_per_sqm and no categories, and 'weak' itself
@@ -539,9 +873,9 @@ def test_gold_checks_catch_planted_problems(conn, snowflake_resource):
     assert not unique.passed and unique.metadata["duplicate_rows"].value == 1
     consistent = gold_checks.gold_features_consistent(snowflake=snowflake_resource)
     assert not consistent.passed
-    assert {k: consistent.metadata[k].value for k in ("bad_price_per_sqm", "bad_price_category",
-                                                      "bad_area_category")} == {
-        "bad_price_per_sqm": 1, "bad_price_category": 2, "bad_area_category": 2}
+    assert {
+        k: consistent.metadata[k].value for k in ("bad_price_per_sqm", "bad_price_category", "bad_area_category")
+    } == {"bad_price_per_sqm": 1, "bad_price_category": 2, "bad_area_category": 2}
     assert not gold_checks.market_counts_add_up(snowflake=snowflake_resource).passed
     assert gold_checks.trend_counts_add_up(snowflake=snowflake_resource).passed  # the planted rows have no date
     assert silver_checks.silver_ids_unique(snowflake=snowflake_resource).passed

@@ -97,19 +97,25 @@ def dagster_ui(services_home, tmp_path_factory):
     os.environ["DAGSTER_HOME"] = str(home)
     pipeline.dagster_home()  # writes dagster.yaml (no pop-up, pools)
     port = services.free_port()
-    log = open(home / "dagster-dev.log", "wb")
+    log = open(home / "dagster-dev.log", "wb")  # noqa: SIM115 (the server writes to it until the fixture ends)
     dagster = str(Path(sys.executable).parent / "dagster")
     process = subprocess.Popen(
         [dagster, "dev", "-w", str(services.PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
-        cwd=services.PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=services.PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         env={**os.environ, "DAGSTER_HOME": str(home)},
     )
     url = f"http://127.0.0.1:{port}"
 
     def loaded():
         try:
-            data = graphql(url, "{ workspaceOrError { ... on Workspace { locationEntries { name "
-                                "locationOrLoadError { __typename } } } } }")
+            data = graphql(
+                url,
+                "{ workspaceOrError { ... on Workspace { locationEntries { name "
+                "locationOrLoadError { __typename } } } } }",
+            )
         except (requests.RequestException, AssertionError):
             return False
         entries = data["workspaceOrError"]["locationEntries"]
@@ -156,12 +162,16 @@ def test_materialize_all_through_graphql_and_every_check_passes(dagster_ui):
     run_id = launched["run"]["runId"]
     status = wait_for(
         lambda: (s := run_status(dagster_ui, run_id)) in ("SUCCESS", "FAILURE", "CANCELED") and s,
-        300, what=f"run {run_id}",
+        300,
+        what=f"run {run_id}",
     )
     assert status == "SUCCESS"
     results = check_results(dagster_ui, run_id)
     assert set(results["bronze_real_estate"]) == {
-        "bronze_offsets_unique", "bronze_offsets_contiguous", "bronze_covers_source", "bronze_reject_rate"
+        "bronze_offsets_unique",
+        "bronze_offsets_contiguous",
+        "bronze_covers_source",
+        "bronze_reject_rate",
     }
     not_passed = {f"{a}.{c}": s for a, checks in results.items() for c, s in checks.items() if s != "SUCCEEDED"}
     assert not not_passed, f"checks not passing after materialize all: {not_passed}"
@@ -201,14 +211,24 @@ def test_sensors_carry_new_documents_to_gold_and_views_without_a_click(dagster_u
     runs = graphql(dagster_ui, RUNS_QUERY)["runsOrError"]["results"]
     triggers = {t["value"] for r in runs for t in r["tags"] if t["key"] == "medallion/trigger"}
     assert "mongo_changes_sensor" in triggers
-    automated = [r for r in runs if any(t["key"] == "dagster/automation_condition" or
-                                        t["value"] == "medallion_automation" for t in r["tags"])]
+    automated = [
+        r
+        for r in runs
+        if any(t["key"] == "dagster/automation_condition" or t["value"] == "medallion_automation" for t in r["tags"])
+    ]
     assert automated, "silver/gold/semantic should have been materialized by declarative automation"
 
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1600,1000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1600,1000",
 ]
 
 
@@ -218,11 +238,16 @@ def browse(url: str, screenshot: Path, tmp_path: Path) -> str:
     common = [chromium, *CHROMIUM_FLAGS, "--virtual-time-budget=20000"]
     dom = subprocess.run(
         [*common, f"--user-data-dir={tmp_path / 'profile-dom'}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     subprocess.run(
         [*common, f"--user-data-dir={tmp_path / 'profile-shot'}", f"--screenshot={screenshot}", url],
-        capture_output=True, timeout=120, check=True,
+        capture_output=True,
+        timeout=120,
+        check=True,
     )
     dom = re.sub(r"<script.*?</script>|<style.*?</style>", " ", dom, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", dom)).split())
@@ -241,7 +266,9 @@ def test_a_person_sees_the_graph_and_green_checks_in_chromium(dagster_ui, tmp_pa
     catalog_text = browse(f"{dagster_ui}/assets", ARTIFACTS / "asset-catalog.png", tmp_path)
     for name in ("bronze_real_estate", "silver_real_estate", "gold_ml_features", "v_property_listings"):
         assert name in catalog_text, f"{name} not visible in the asset catalog"
-    checks_text = browse(f"{dagster_ui}/assets/silver_real_estate?view=checks", ARTIFACTS / "silver-checks.png", tmp_path)
+    checks_text = browse(
+        f"{dagster_ui}/assets/silver_real_estate?view=checks", ARTIFACTS / "silver-checks.png", tmp_path
+    )
     for check in ("silver_quality_share", "silver_ids_unique", "silver_reconciles_with_bronze"):
         assert check in checks_text
     assert "Succeeded" in checks_text and "Failed" not in checks_text

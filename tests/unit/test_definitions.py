@@ -10,8 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from medallion_assets.defs.automation import FOLLOW_UPSTREAM
 from medallion_assets.definitions import defs
+from medallion_assets.defs.automation import FOLLOW_UPSTREAM
 
 SNAPSHOT = Path(__file__).with_name("definitions_snapshot.json")
 

@@ -14,7 +14,7 @@ import re
 import statistics
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,10 +34,36 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 KNOWN_CITIES = ("Hồ Chí Minh", "Hà Nội", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Khánh Hòa", "Bình Dương", "Đồng Nai")
 PROPERTY_TYPES = ("Căn hộ", "Nhà", "Đất", "Biệt thự", "Khác")
-STRUCTURED_KEYS = {"property_type", "price", "area", "bedrooms", "bathrooms", "location", "city", "district",
-                   "latitude", "longitude", "description", "posted_date", "source", "updated_at"}
-CRAWLED_KEYS = {"Link", "Tiêu đề", "Mức giá", "Diện tích", "Số phòng ngủ", "Số toilet", "Địa chỉ", "Huyện",
-                "Latitude", "Longitude", "Ngày đăng", "updated_at"}
+STRUCTURED_KEYS = {
+    "property_type",
+    "price",
+    "area",
+    "bedrooms",
+    "bathrooms",
+    "location",
+    "city",
+    "district",
+    "latitude",
+    "longitude",
+    "description",
+    "posted_date",
+    "source",
+    "updated_at",
+}
+CRAWLED_KEYS = {
+    "Link",
+    "Tiêu đề",
+    "Mức giá",
+    "Diện tích",
+    "Số phòng ngủ",
+    "Số toilet",
+    "Địa chỉ",
+    "Huyện",
+    "Latitude",
+    "Longitude",
+    "Ngày đăng",
+    "updated_at",
+}
 
 # The documented "Mức giá" formats, written independently of the module.
 _GROUPED = r"\d{1,3}(?:\.\d{3})*"
@@ -49,8 +75,7 @@ PRICE_FORMATS = {
 }
 AREA_FORMAT = re.compile(rf"^{_GROUPED}(?:,\d)? m²$")
 LINK_FORMAT = re.compile(r"^https://batdongsan\.com\.vn/(?P<category>[a-z0-9-]+)/[a-z0-9-]+-pr(?P<number>\d+)$")
-TYPE_BY_LINK_PREFIX = (("ban-can-ho", "Căn hộ"), ("ban-nha", "Nhà"), ("ban-dat", "Đất"),
-                       ("ban-biet-thu", "Biệt thự"))
+TYPE_BY_LINK_PREFIX = (("ban-can-ho", "Căn hộ"), ("ban-nha", "Nhà"), ("ban-dat", "Đất"), ("ban-biet-thu", "Biệt thự"))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -156,8 +181,15 @@ def test_documents_are_the_same_in_a_fresh_process_with_another_hash_seed():
         "print(json.dumps(docs, default=str, sort_keys=True, ensure_ascii=False))\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(REPO_ROOT)}
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                            encoding="utf-8", check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+        timeout=60,
+    )
     here = json.dumps(list(generate_listings(100, now=NOW)), default=str, sort_keys=True, ensure_ascii=False)
     assert result.stdout.strip() == here
 
@@ -172,7 +204,7 @@ def test_generator_leaves_global_random_state_alone():
 
 def test_updated_at_is_now_and_defaults_to_whole_utc_seconds():
     assert all(doc["updated_at"] == NOW for doc in generate_listings(20, now=NOW))
-    before = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     stamp = next(iter(generate_listings(1)))["updated_at"]
     assert stamp.tzinfo is None and stamp.microsecond == 0
     assert before <= stamp <= before + timedelta(seconds=5)
@@ -228,18 +260,25 @@ def test_outlier_share(structured, crawled):
 
 
 def test_blank_field_share(structured, crawled):
-    blank_structured = sum(any(doc.get(key, "") == "" for key in ("bedrooms", "location", "area", "city"))
-                           for doc in structured)
+    blank_structured = sum(
+        any(doc.get(key, "") == "" for key in ("bedrooms", "location", "area", "city")) for doc in structured
+    )
     # a deleted "Số phòng ngủ" looks like a land listing, so only the empty one is countable
-    blank_crawled = sum(any(doc.get(key, "") == "" for key in ("Địa chỉ", "Diện tích", "Huyện"))
-                        or doc.get("Số phòng ngủ") == "" for doc in crawled)
+    blank_crawled = sum(
+        any(doc.get(key, "") == "" for key in ("Địa chỉ", "Diện tích", "Huyện")) or doc.get("Số phòng ngủ") == ""
+        for doc in crawled
+    )
     assert (blank_structured, blank_crawled) == (461, 291)
     assert 600 <= blank_structured + blank_crawled <= 1_000  # intended 8%
 
 
 def test_wrong_types_are_numbers_as_text(structured):
-    wrong = [(key, doc[key]) for doc in structured for key in ("bedrooms", "bathrooms", "area", "price")
-             if isinstance(doc.get(key), str) and doc[key] != ""]
+    wrong = [
+        (key, doc[key])
+        for doc in structured
+        for key in ("bedrooms", "bathrooms", "area", "price")
+        if isinstance(doc.get(key), str) and doc[key] != ""
+    ]
     assert len(wrong) == 66
     assert 20 <= len(wrong) <= 150  # intended about 1% of structured
     assert all(float(value) >= 0 for _, value in wrong)
@@ -247,8 +286,9 @@ def test_wrong_types_are_numbers_as_text(structured):
 
 
 def test_padded_text_share(docs):
-    padded = sum(any(isinstance(value, str) and value and value != value.strip() for value in doc.values())
-                 for doc in docs)
+    padded = sum(
+        any(isinstance(value, str) and value and value != value.strip() for value in doc.values()) for doc in docs
+    )
     assert padded == 517
     assert 350 <= padded <= 700  # intended 5%
 
@@ -340,16 +380,21 @@ def test_central_districts_cost_more_per_m2(structured):
 
 def test_areas_and_bedrooms_follow_property_type(structured):
     def areas(property_type: str) -> list[float]:
-        return [float(doc["area"]) for doc in structured
-                if doc["property_type"] == property_type and doc.get("area") not in (None, "")]
+        return [
+            float(doc["area"])
+            for doc in structured
+            if doc["property_type"] == property_type and doc.get("area") not in (None, "")
+        ]
 
     apartments = areas("Căn hộ")
     assert 50 <= statistics.median(apartments) <= 120
     assert statistics.median(areas("Đất")) > statistics.median(apartments)
     mean_area_by_bedrooms = {
-        beds: statistics.mean(float(doc["area"]) for doc in structured
-                              if doc["property_type"] == "Căn hộ" and doc.get("bedrooms") == beds
-                              and doc.get("area") not in (None, ""))
+        beds: statistics.mean(
+            float(doc["area"])
+            for doc in structured
+            if doc["property_type"] == "Căn hộ" and doc.get("bedrooms") == beds and doc.get("area") not in (None, "")
+        )
         for beds in (1, 2, 3)
     }
     assert mean_area_by_bedrooms[1] < mean_area_by_bedrooms[2] < mean_area_by_bedrooms[3]
@@ -361,10 +406,14 @@ def test_areas_and_bedrooms_follow_property_type(structured):
 IDS = [f"6650{n:020x}" for n in range(500)]
 
 
-@pytest.mark.parametrize(("make", "plan_ids"), [
-    (reprice_plan, lambda plan: [identifier for identifier, _ in plan]),
-    (delete_plan, lambda plan: plan),
-], ids=["reprice_plan", "delete_plan"])
+@pytest.mark.parametrize(
+    ("make", "plan_ids"),
+    [
+        (reprice_plan, lambda plan: [identifier for identifier, _ in plan]),
+        (delete_plan, lambda plan: plan),
+    ],
+    ids=["reprice_plan", "delete_plan"],
+)
 def test_plans_are_deterministic_distinct_sized_and_order_free(make, plan_ids):
     shuffled = IDS[:]
     random.Random(5).shuffle(shuffled)
@@ -402,40 +451,50 @@ def test_plans_accept_object_ids_and_ints():
 # --------------------------------------------------------------------------- reprice_document
 
 
-@pytest.mark.parametrize(("price", "factor", "expected"), [
-    ("3,5 tỷ", 1.1, "3,85 tỷ"),
-    (" 3,5 tỷ  ", 0.9, "3,15 tỷ"),
-    ("3,5 tỷ", 1.001, "3,51 tỷ"),  # too small to show at this precision: moves one step
-    ("12,5 tỷ", 1.2, "15 tỷ"),
-    ("850 triệu", 1.2, "1.020 triệu"),
-    ("1.200 triệu", 0.9, "1.080 triệu"),
-    ("50 triệu/m²", 0.9, "45 triệu/m²"),
-    ("52,4 triệu/m²", 1.1, "57,6 triệu/m²"),
-])
+@pytest.mark.parametrize(
+    ("price", "factor", "expected"),
+    [
+        ("3,5 tỷ", 1.1, "3,85 tỷ"),
+        (" 3,5 tỷ  ", 0.9, "3,15 tỷ"),
+        ("3,5 tỷ", 1.001, "3,51 tỷ"),  # too small to show at this precision: moves one step
+        ("12,5 tỷ", 1.2, "15 tỷ"),
+        ("850 triệu", 1.2, "1.020 triệu"),
+        ("1.200 triệu", 0.9, "1.080 triệu"),
+        ("50 triệu/m²", 0.9, "45 triệu/m²"),
+        ("52,4 triệu/m²", 1.1, "57,6 triệu/m²"),
+    ],
+)
 def test_reprice_crawled_keeps_the_unit(price, factor, expected):
-    update = reprice_document({"Link": "https://batdongsan.com.vn/ban-nha-rieng-quan-5/x-pr1", "Mức giá": price},
-                              factor, now=NOW)
+    update = reprice_document(
+        {"Link": "https://batdongsan.com.vn/ban-nha-rieng-quan-5/x-pr1", "Mức giá": price}, factor, now=NOW
+    )
     assert update == {"$set": {"Mức giá": expected, "updated_at": NOW}}
 
 
 def test_reprice_gives_negotiable_listings_a_concrete_price():
-    crawled_update = reprice_document({"Link": "x", "Mức giá": "Thỏa thuận", "Huyện": "Quận 1",
-                                       "Diện tích": "100 m²"}, 1.1, now=NOW)
+    crawled_update = reprice_document(
+        {"Link": "x", "Mức giá": "Thỏa thuận", "Huyện": "Quận 1", "Diện tích": "100 m²"}, 1.1, now=NOW
+    )
     assert crawled_update["$set"]["Mức giá"] == "25,3 tỷ"  # 230 triệu/m² × 100 m² × 1.1
     blank_update = reprice_document({"Link": "x", "Mức giá": ""}, 0.9, now=NOW)
     assert _price_unit(blank_update["$set"]["Mức giá"]) in ("tỷ", "triệu")
-    for doc in ({"source": "structured", "district": "Quận 7", "area": 80.0},
-                {"source": "structured", "price": None, "area": "", "city": "Hà Nội"}):
+    for doc in (
+        {"source": "structured", "district": "Quận 7", "area": 80.0},
+        {"source": "structured", "price": None, "area": "", "city": "Hà Nội"},
+    ):
         price = reprice_document(doc, 1.05, now=NOW)["$set"]["price"]
         assert isinstance(price, int) and price > 100_000_000
 
 
 def test_reprice_structured_multiplies_the_price():
     assert reprice_document({"source": "structured", "price": 3_500_000_000}, 1.1, now=NOW) == {
-        "$set": {"price": 3_850_000_000, "updated_at": NOW}}
+        "$set": {"price": 3_850_000_000, "updated_at": NOW}
+    }
     assert reprice_document({"source": "structured", "price": 2.0e9}, 0.85, now=NOW)["$set"]["price"] == 1_700_000_000
-    assert reprice_document({"source": "structured", "price": "3500000000"}, 1.2, now=NOW)["$set"]["price"] \
+    assert (
+        reprice_document({"source": "structured", "price": "3500000000"}, 1.2, now=NOW)["$set"]["price"]
         == 4_200_000_000
+    )
 
 
 def test_reprice_changes_the_price_of_every_generated_document(docs):
@@ -468,8 +527,9 @@ def test_reprice_rejects_non_positive_factor():
 
 def test_read_jsonl_keeps_good_lines_and_reports_bad_ones(tmp_path):
     lines = [
-        json.dumps({"Link": "https://batdongsan.com.vn/ban-dat-quan-7/a-pr1", "Ngày đăng": "01/02/2026"},
-                   ensure_ascii=False),
+        json.dumps(
+            {"Link": "https://batdongsan.com.vn/ban-dat-quan-7/a-pr1", "Ngày đăng": "01/02/2026"}, ensure_ascii=False
+        ),
         "",
         '{"price": 1.5e9, "posted_date": "2026-01-02T00:00:00"}',
         "{not json",
@@ -500,8 +560,9 @@ def test_read_jsonl_keeps_good_lines_and_reports_bad_ones(tmp_path):
 def test_read_jsonl_round_trips_generated_documents(tmp_path):
     originals = list(generate_listings(50, now=NOW))
     path = tmp_path / "generated.jsonl"
-    path.write_text("\n".join(json.dumps(doc, default=str, ensure_ascii=False) for doc in originals) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(doc, default=str, ensure_ascii=False) for doc in originals) + "\n", encoding="utf-8"
+    )
     documents, errors = read_jsonl(str(path))
     assert errors == []
     assert len(documents) == 50

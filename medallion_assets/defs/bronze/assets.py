@@ -22,18 +22,20 @@ from medallion_assets.lib.mongo import MongoResource
     "exactly once from warehouse-kept positions; unparseable messages go to BRONZE_REJECTS.",
     metadata={
         "dagster/table_name": "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
-        "dagster/column_schema": column_schema([
-            ("id", "VARCHAR", "Mongo _id (the message key)"),
-            ("raw_data", "VARIANT", "the document as JSON; NULL for a delete"),
-            ("op", "VARCHAR", "r snapshot, c insert, u update, d delete"),
-            ("ingested_at", "TIMESTAMP_NTZ", ""),
-            ("source", "VARCHAR", "mongodb:<database>.<collection>"),
-            ("kafka_topic", "VARCHAR", ""),
-            ("kafka_partition", "INTEGER", ""),
-            ("kafka_offset", "BIGINT", ""),
-            ("kafka_timestamp", "TIMESTAMP_NTZ", ""),
-            ("load_id", "VARCHAR", "the batch (transaction) that loaded the row"),
-        ]),
+        "dagster/column_schema": column_schema(
+            [
+                ("id", "VARCHAR", "Mongo _id (the message key)"),
+                ("raw_data", "VARIANT", "the document as JSON; NULL for a delete"),
+                ("op", "VARCHAR", "r snapshot, c insert, u update, d delete"),
+                ("ingested_at", "TIMESTAMP_NTZ", ""),
+                ("source", "VARCHAR", "mongodb:<database>.<collection>"),
+                ("kafka_topic", "VARCHAR", ""),
+                ("kafka_partition", "INTEGER", ""),
+                ("kafka_offset", "BIGINT", ""),
+                ("kafka_timestamp", "TIMESTAMP_NTZ", ""),
+                ("load_id", "VARCHAR", "the batch (transaction) that loaded the row"),
+            ]
+        ),
     },
 )
 def bronze_real_estate(

@@ -21,8 +21,7 @@ def bronze_offsets_unique(kafka: KafkaResource, snowflake: SnowflakeResource) ->
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "duplicated_offsets": dg.MetadataValue.int(len(duplicates)),
-            "examples": dg.MetadataValue.json(
-                [{k: int(v) for k, v in d.items()} for d in duplicates[:10]]),
+            "examples": dg.MetadataValue.json([{k: int(v) for k, v in d.items()} for d in duplicates[:10]]),
         },
     )
 
@@ -34,8 +33,10 @@ def bronze_offsets_unique(kafka: KafkaResource, snowflake: SnowflakeResource) ->
 )
 def bronze_offsets_contiguous(kafka: KafkaResource, snowflake: SnowflakeResource) -> dg.AssetCheckResult:
     with warehouse.connect(snowflake) as conn:
-        ranges = {int(r["kafka_partition"]): r for r in warehouse.fetch_all(
-            conn, "bronze/offset_ranges", {"kafka_topic": kafka.topic})}
+        ranges = {
+            int(r["kafka_partition"]): r
+            for r in warehouse.fetch_all(conn, "bronze/offset_ranges", {"kafka_topic": kafka.topic})
+        }
         positions = stored_positions(conn, kafka.topic)
     partitions = kafka.partitions()
     ends = kafka.end_offsets(partitions) if partitions else {}

@@ -25,22 +25,24 @@ GOLD_ASSET = "gold_ml_features"
     "(not deleted) when the listing is no longer anomalous. Runs whenever gold changes.",
     metadata={
         "dagster/table_name": ALERTS_TABLE,
-        "dagster/column_schema": column_schema([
-            ("alert_id", "VARCHAR", "MD5(property_id|anomaly_type|detected_at)"),
-            ("property_id", "VARCHAR", "gold listing id"),
-            ("anomaly_type", "VARCHAR", "PRICE_OUTLIER, PRICE_PER_SQM_OUTLIER or ISOLATION_FOREST"),
-            ("anomaly_score", "FLOAT", "z, or the Isolation Forest score (0-1]"),
-            ("expected_value", "FLOAT", "city mean, or the peers' expected price"),
-            ("actual_value", "FLOAT", ""),
-            ("description", "VARCHAR", ""),
-            ("severity", "VARCHAR", "HIGH or MEDIUM"),
-            ("city", "VARCHAR", ""),
-            ("detected_at", "TIMESTAMP_NTZ", "first detection of this episode"),
-            ("last_detected_at", "TIMESTAMP_NTZ", ""),
-            ("is_resolved", "BOOLEAN", ""),
-            ("resolved_at", "TIMESTAMP_NTZ", ""),
-            ("resolution", "VARCHAR", "NO_LONGER_ANOMALOUS or LISTING_REMOVED"),
-        ]),
+        "dagster/column_schema": column_schema(
+            [
+                ("alert_id", "VARCHAR", "MD5(property_id|anomaly_type|detected_at)"),
+                ("property_id", "VARCHAR", "gold listing id"),
+                ("anomaly_type", "VARCHAR", "PRICE_OUTLIER, PRICE_PER_SQM_OUTLIER or ISOLATION_FOREST"),
+                ("anomaly_score", "FLOAT", "z, or the Isolation Forest score (0-1]"),
+                ("expected_value", "FLOAT", "city mean, or the peers' expected price"),
+                ("actual_value", "FLOAT", ""),
+                ("description", "VARCHAR", ""),
+                ("severity", "VARCHAR", "HIGH or MEDIUM"),
+                ("city", "VARCHAR", ""),
+                ("detected_at", "TIMESTAMP_NTZ", "first detection of this episode"),
+                ("last_detected_at", "TIMESTAMP_NTZ", ""),
+                ("is_resolved", "BOOLEAN", ""),
+                ("resolved_at", "TIMESTAMP_NTZ", ""),
+                ("resolution", "VARCHAR", "NO_LONGER_ANOMALOUS or LISTING_REMOVED"),
+            ]
+        ),
     },
 )
 def anomaly_alerts(

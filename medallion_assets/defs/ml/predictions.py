@@ -12,19 +12,21 @@ from medallion_assets.lib.registry import ModelNameConfig
 
 GOLD_ASSET = "gold_ml_features"
 
-_PREDICTION_COLUMNS = column_schema([
-    ("id", "VARCHAR", "gold listing id"),
-    ("predicted_price", "FLOAT", "VND"),
-    ("actual_price", "FLOAT", "VND, the listing's price"),
-    ("prediction_error", "FLOAT", "predicted - actual"),
-    ("prediction_error_pct", "FLOAT", "|error| / actual"),
-    ("model_version", "VARCHAR", ""),
-    ("model_type", "VARCHAR", ""),
-    ("features_used", "VARIANT", ""),
-    ("prediction_set", "VARCHAR", "holdout (evaluation) or current (champion scoring)"),
-    ("run_id", "VARCHAR", ""),
-    ("predicted_at", "TIMESTAMP_NTZ", ""),
-])
+_PREDICTION_COLUMNS = column_schema(
+    [
+        ("id", "VARCHAR", "gold listing id"),
+        ("predicted_price", "FLOAT", "VND"),
+        ("actual_price", "FLOAT", "VND, the listing's price"),
+        ("prediction_error", "FLOAT", "predicted - actual"),
+        ("prediction_error_pct", "FLOAT", "|error| / actual"),
+        ("model_version", "VARCHAR", ""),
+        ("model_type", "VARCHAR", ""),
+        ("features_used", "VARIANT", ""),
+        ("prediction_set", "VARCHAR", "holdout (evaluation) or current (champion scoring)"),
+        ("run_id", "VARCHAR", ""),
+        ("predicted_at", "TIMESTAMP_NTZ", ""),
+    ]
+)
 
 
 @dg.asset(
@@ -69,9 +71,15 @@ def price_predictions_cover_holdout(config: ModelNameConfig, snowflake: Snowflak
         if not latest:
             return dg.AssetCheckResult(passed=False, description=f"no trained {config.model_name!r} yet")
         gold_ids = pd.Series([r["id"] for r in warehouse.fetch_all(conn, "ml/gold_ids")], dtype=object)
-        predicted = [r["id"] for r in warehouse.fetch_all(
-            conn, "ml/check_holdout_predictions", {"model_version": latest["model_version"]})]
-    expected = set(gold_ids[ml_model.holdout_mask(gold_ids, float(latest["holdout_share"]))]) if len(gold_ids) else set()
+        predicted = [
+            r["id"]
+            for r in warehouse.fetch_all(
+                conn, "ml/check_holdout_predictions", {"model_version": latest["model_version"]}
+            )
+        ]
+    expected = (
+        set(gold_ids[ml_model.holdout_mask(gold_ids, float(latest["holdout_share"]))]) if len(gold_ids) else set()
+    )
     seen = set(predicted)
     missing, unexpected = expected - seen, seen - expected
     duplicates = len(predicted) - len(seen)

@@ -2,7 +2,9 @@
 
 import dagster as dg
 
-TRAINING_SELECTION = dg.AssetSelection.assets("price_model", "model_registry", "feature_importance", "price_predictions")
+TRAINING_SELECTION = dg.AssetSelection.assets(
+    "price_model", "model_registry", "feature_importance", "price_predictions"
+)
 
 retrain_job = dg.define_asset_job(
     "retrain_job",

@@ -12,33 +12,37 @@ from medallion_assets.lib.registry import ModelNameConfig, PriceModelConfig, tra
 
 GOLD_ASSET = "gold_ml_features"
 
-_IMPORTANCE_COLUMNS = column_schema([
-    ("model_version", "VARCHAR", ""),
-    ("feature_name", "VARCHAR", ""),
-    ("importance_score", "FLOAT", "holdout MAE increase (VND) when shuffled"),
-    ("importance_std", "FLOAT", ""),
-    ("rank", "INTEGER", "1 = most important"),
-    ("method", "VARCHAR", ""),
-    ("created_at", "TIMESTAMP_NTZ", ""),
-])
-_REGISTRY_COLUMNS = column_schema([
-    ("model_id", "VARCHAR", "<model_name>-<model_version>"),
-    ("model_name", "VARCHAR", ""),
-    ("model_version", "VARCHAR", "hash of data snapshot, parameters, code version"),
-    ("model_type", "VARCHAR", ""),
-    ("training_date", "TIMESTAMP_NTZ", ""),
-    ("metrics", "VARIANT", "holdout r2, r2_log, mae, rmse, mape, candidates, ..."),
-    ("parameters", "VARIANT", ""),
-    ("status", "VARCHAR", "champion, challenger or archived"),
-    ("artifact_location", "VARCHAR", "the joblib file of the fitted pipeline"),
-    ("code_version", "VARCHAR", ""),
-    ("data_snapshot", "VARCHAR", ""),
-    ("training_rows", "INTEGER", ""),
-    ("holdout_rows", "INTEGER", ""),
-    ("last_trained_at", "TIMESTAMP_NTZ", ""),
-    ("status_changed_at", "TIMESTAMP_NTZ", ""),
-    ("created_at", "TIMESTAMP_NTZ", ""),
-])
+_IMPORTANCE_COLUMNS = column_schema(
+    [
+        ("model_version", "VARCHAR", ""),
+        ("feature_name", "VARCHAR", ""),
+        ("importance_score", "FLOAT", "holdout MAE increase (VND) when shuffled"),
+        ("importance_std", "FLOAT", ""),
+        ("rank", "INTEGER", "1 = most important"),
+        ("method", "VARCHAR", ""),
+        ("created_at", "TIMESTAMP_NTZ", ""),
+    ]
+)
+_REGISTRY_COLUMNS = column_schema(
+    [
+        ("model_id", "VARCHAR", "<model_name>-<model_version>"),
+        ("model_name", "VARCHAR", ""),
+        ("model_version", "VARCHAR", "hash of data snapshot, parameters, code version"),
+        ("model_type", "VARCHAR", ""),
+        ("training_date", "TIMESTAMP_NTZ", ""),
+        ("metrics", "VARIANT", "holdout r2, r2_log, mae, rmse, mape, candidates, ..."),
+        ("parameters", "VARIANT", ""),
+        ("status", "VARCHAR", "champion, challenger or archived"),
+        ("artifact_location", "VARCHAR", "the joblib file of the fitted pipeline"),
+        ("code_version", "VARCHAR", ""),
+        ("data_snapshot", "VARCHAR", ""),
+        ("training_rows", "INTEGER", ""),
+        ("holdout_rows", "INTEGER", ""),
+        ("last_trained_at", "TIMESTAMP_NTZ", ""),
+        ("status_changed_at", "TIMESTAMP_NTZ", ""),
+        ("created_at", "TIMESTAMP_NTZ", ""),
+    ]
+)
 
 
 @dg.multi_asset(
@@ -80,14 +84,27 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
         statuses = warehouse.fetch_one(conn, "ml/check_registry_status", {"model_name": report.model_name})
     metrics = ml_model.to_jsonable(report.metrics)
     comparison = [
-        {"candidate": name, "mae": m["mae"], "r2_log": m["r2_log"], "r2": m["r2"], "mape": m["mape"],
-         "fit_seconds": m["fit_seconds"]}
+        {
+            "candidate": name,
+            "mae": m["mae"],
+            "r2_log": m["r2_log"],
+            "r2": m["r2"],
+            "mape": m["mape"],
+            "fit_seconds": m["fit_seconds"],
+        }
         for name, m in report.candidates.items()
     ]
     if report.champion_metrics:
-        comparison.append({"candidate": f"champion {report.champion_before}", "mae": report.champion_metrics["mae"],
-                           "r2_log": report.champion_metrics["r2_log"], "r2": report.champion_metrics["r2"],
-                           "mape": report.champion_metrics["mape"], "fit_seconds": None})
+        comparison.append(
+            {
+                "candidate": f"champion {report.champion_before}",
+                "mae": report.champion_metrics["mae"],
+                "r2_log": report.champion_metrics["r2_log"],
+                "r2": report.champion_metrics["r2"],
+                "mape": report.champion_metrics["mape"],
+                "fit_seconds": None,
+            }
+        )
     yield dg.MaterializeResult(
         asset_key="price_model",
         metadata={
@@ -128,9 +145,19 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
         metadata={
             "dagster/row_count": dg.MetadataValue.int(len(report.importance)),
             "model_version": dg.MetadataValue.text(report.model_version),
-            "ranking": dg.MetadataValue.md(md_table(
-                [{"rank": r["rank"], "feature": r["feature_name"], "mae_increase_vnd": r["importance_score"],
-                  "std": r["importance_std"]} for r in report.importance])),
+            "ranking": dg.MetadataValue.md(
+                md_table(
+                    [
+                        {
+                            "rank": r["rank"],
+                            "feature": r["feature_name"],
+                            "mae_increase_vnd": r["importance_score"],
+                            "std": r["importance_std"],
+                        }
+                        for r in report.importance
+                    ]
+                )
+            ),
         },
     )
 
@@ -162,8 +189,11 @@ def price_model_r2_floor(config: R2FloorConfig, snowflake: SnowflakeResource) ->
     return dg.AssetCheckResult(
         passed=passed,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=(f"holdout {config.metric} {float(value):.4f} vs floor {config.min_r2}" if value is not None
-                     else f"no trained {config.model_name!r} in the registry"),
+        description=(
+            f"holdout {config.metric} {float(value):.4f} vs floor {config.min_r2}"
+            if value is not None
+            else f"no trained {config.model_name!r} in the registry"
+        ),
         metadata={
             "model_version": dg.MetadataValue.text(str(latest.get("model_version", ""))),
             "min_r2": dg.MetadataValue.float(config.min_r2),
@@ -182,8 +212,10 @@ def price_model_r2_floor(config: R2FloorConfig, snowflake: SnowflakeResource) ->
 )
 def model_registry_one_champion(config: ModelNameConfig, snowflake: SnowflakeResource) -> dg.AssetCheckResult:
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
-        row = {k: int(v or 0) for k, v in
-               warehouse.fetch_one(conn, "ml/check_registry_status", {"model_name": config.model_name}).items()}
+        row = {
+            k: int(v or 0)
+            for k, v in warehouse.fetch_one(conn, "ml/check_registry_status", {"model_name": config.model_name}).items()
+        }
     return dg.AssetCheckResult(
         passed=row["champions"] == 1 and row["versions"] == row["distinct_versions"],
         severity=dg.AssetCheckSeverity.ERROR,

@@ -20,8 +20,7 @@ class QualityCheckConfig(dg.Config):
         default=DEFAULT_PASS_SHARE,
         ge=0.0,
         le=1.0,
-        description="The check fails (and blocks gold) when the share of good listings is below this "
-        "(default 0.8).",
+        description="The check fails (and blocks gold) when the share of good listings is below this (default 0.8).",
     )
 
 
