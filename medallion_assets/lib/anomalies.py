@@ -21,7 +21,7 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
-from medallion_assets.lib import ml_model, warehouse
+from medallion_assets.lib import outliers, warehouse
 from medallion_assets.lib.ml_tables import now, read_gold, stage_frame, stamp
 
 Z_SCORE_TYPES = ("PRICE_OUTLIER", "PRICE_PER_SQM_OUTLIER")
@@ -83,7 +83,7 @@ def detect_anomalies(
         gold = read_gold(conn)
         if len(gold) >= config.isolation_min_rows:
             started = time.monotonic()
-            found = ml_model.isolation_forest_outliers(
+            found = outliers.isolation_forest_outliers(
                 gold,
                 config.contamination,
                 config.random_state,
@@ -100,7 +100,7 @@ def detect_anomalies(
                 with tempfile.TemporaryDirectory(prefix="ml-") as tmp:
                     staged = stage_frame(conn, found, ALERT_SCHEMA, "alerts", Path(tmp))
                     warehouse.execute(conn, "ml/copy_candidates", params, names={"stage_file": staged})
-            evaluated.append(ml_model.ISOLATION_FOREST)
+            evaluated.append(outliers.ISOLATION_FOREST)
         elif log:
             log.info(
                 f"Isolation Forest skipped: {len(gold)} gold rows < isolation_min_rows {config.isolation_min_rows}"
