@@ -6,22 +6,48 @@ import datetime as dt
 from itertools import islice
 from pathlib import Path
 
+from pymongo import ReturnDocument
 from pymongo.collection import Collection
 
 from medallion_assets.dev import synthetic
 from medallion_assets.lib.errors import MedallionError
 
 INSERT_CHUNK = 1000
+# A collection next to the source with one document per seeded collection: {_id: name, next_index: n}.
+SEEDING_STATE = "medallion_seeding"
 
 
 def insert(collection: Collection, count: int, random_seed: int = 42) -> int:
-    """Append `count` synthetic listings; document numbering continues after what is there."""
-    start = collection.count_documents({})
+    """Append `count` synthetic listings, numbered after the highest number ever generated in `collection`."""
+    if count < 0:
+        raise ValueError("count must be non-negative")
+    start = _reserve_indices(collection, count)
     documents = synthetic.generate_listings(count, random_seed=random_seed, start_index=start)
     inserted = 0
     while chunk := list(islice(documents, INSERT_CHUNK)):
         inserted += len(collection.insert_many(chunk, ordered=True).inserted_ids)
     return inserted
+
+
+def _reserve_indices(collection: Collection, count: int) -> int:
+    """Reserve generator indices [start, start + count) for `collection` and return start.
+
+    Why not the document count: after deletes it falls below numbers already used, and the generator
+    would make those listings again. Why a state record: only crawled documents carry their index (in
+    the Link's pr number); structured ones carry none, and deleting the newest loses it anyway. A
+    collection seeded before the record existed starts after the highest index its Links show, and
+    never below its count (what the numbering used to be).
+    """
+    state = collection.database[SEEDING_STATE]
+    if state.find_one({"_id": collection.name}) is None:
+        crawled = collection.find({"Link": {"$exists": True}}, {"Link": 1})
+        highest = max((i for i in (synthetic.link_index(d.get("Link")) for d in crawled) if i is not None), default=-1)
+        floor = max(collection.count_documents({}), highest + 1)
+        state.update_one({"_id": collection.name}, {"$setOnInsert": {"next_index": floor}}, upsert=True)
+    before = state.find_one_and_update(
+        {"_id": collection.name}, {"$inc": {"next_index": count}}, return_document=ReturnDocument.BEFORE
+    )
+    return before["next_index"]
 
 
 def _all_ids(collection: Collection) -> list:

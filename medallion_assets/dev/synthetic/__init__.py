@@ -24,7 +24,7 @@ price formats), ``documents`` (building and rendering documents, adding mess) an
 
 from __future__ import annotations
 
-from medallion_assets.dev.synthetic.documents import REFERENCE_DATE, generate_listings
+from medallion_assets.dev.synthetic.documents import REFERENCE_DATE, generate_listings, link_index
 from medallion_assets.dev.synthetic.edits import delete_plan, read_jsonl, reprice_document, reprice_plan
 from medallion_assets.dev.synthetic.geography import CITIES, LINK_CATEGORIES, PROPERTY_TYPES
 from medallion_assets.dev.synthetic.vn_text import _slugify  # noqa: F401  (tests check link slugs with it)
@@ -35,6 +35,7 @@ __all__ = [
     "PROPERTY_TYPES",
     "REFERENCE_DATE",
     "generate_listings",
+    "link_index",
     "reprice_plan",
     "delete_plan",
     "reprice_document",

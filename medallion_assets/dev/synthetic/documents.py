@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -28,6 +29,10 @@ FLOAT_PRICE_SHARE = 0.25  # structured prices stored as float rather than int
 
 NEGOTIABLE_TEXT = "Thỏa thuận"
 LISTING_SITE = "https://batdongsan.com.vn"
+# A crawled Link ends in "-pr<number>", number = FIRST + index × STRIDE + a draw below STRIDE.
+LISTING_NUMBER_FIRST = 38_000_000
+LISTING_NUMBER_STRIDE = 13
+_LINK_NUMBER = re.compile(r"-pr(\d+)$")
 
 _STRUCTURED_BLANKABLE = ("bedrooms", "location", "area", "city")
 _CRAWLED_BLANKABLE = ("Số phòng ngủ", "Địa chỉ", "Diện tích", "Huyện")
@@ -83,6 +88,17 @@ def generate_listings(
         raise ValueError("count and start_index must be non-negative")
     stamp = _naive_utc(now)
     return (_make_document(random_seed, index, stamp) for index in range(start_index, start_index + count))
+
+
+def link_index(link: object) -> int | None:
+    """The generator index a crawled document's "Link" encodes, or None for a Link it did not make.
+
+    Only crawled documents carry their index; structured ones have no trace of it.
+    """
+    match = _LINK_NUMBER.search(link) if isinstance(link, str) else None
+    if match is None or int(match[1]) < LISTING_NUMBER_FIRST:
+        return None
+    return (int(match[1]) - LISTING_NUMBER_FIRST) // LISTING_NUMBER_STRIDE
 
 
 def _make_document(random_seed: int, index: int, now: datetime) -> dict:
@@ -210,7 +226,7 @@ def _render_crawled(rng: random.Random, listing: _Listing, index: int, price_mod
     area_text = _vn_number(listing.area, 1 if rng.random() < 0.3 else 0)
     title = _title(rng, listing, category, area_text)
     # pr numbers are unique per index (disjoint ranges) yet do not look sequential
-    listing_number = 38_000_000 + index * 13 + rng.randrange(13)
+    listing_number = LISTING_NUMBER_FIRST + index * LISTING_NUMBER_STRIDE + rng.randrange(LISTING_NUMBER_STRIDE)
     link = (
         f"{LISTING_SITE}/{category}-{_slugify(listing.district.name)}/"
         f"{_slugify(title)[:80].strip('-')}-pr{listing_number}"
