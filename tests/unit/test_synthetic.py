@@ -32,7 +32,7 @@ from medallion_assets.dev.synthetic import (
 
 NOW = datetime(2026, 11, 1, 6, 30, 0)
 TOTAL = 10_000
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 KNOWN_CITIES = ("Hồ Chí Minh", "Hà Nội", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Khánh Hòa", "Bình Dương", "Đồng Nai")
 PROPERTY_TYPES = ("Căn hộ", "Nhà", "Đất", "Biệt thự", "Khác")
