@@ -1,4 +1,5 @@
--- Market analytics per (city, district, property_type) with each group's share of its city's listings.
+-- Market analytics per (city, district, property_type) with each group's share of its city's listings
+-- (a FLOAT, as declared for the asset: integer division gives a fixed-point NUMBER on Snowflake).
 CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_MARKET_SUMMARY AS
 SELECT m.city AS city,
        m.district AS district,
@@ -11,6 +12,6 @@ SELECT m.city AS city,
        m.avg_price_per_sqm AS avg_price_per_sqm,
        m.avg_area AS avg_area,
        m.avg_bedrooms AS avg_bedrooms,
-       m.total_listings / SUM(m.total_listings) OVER (PARTITION BY m.city) AS share_of_city_listings,
+       m.total_listings::FLOAT / SUM(m.total_listings) OVER (PARTITION BY m.city) AS share_of_city_listings,
        m.updated_at AS updated_at
 FROM ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS m

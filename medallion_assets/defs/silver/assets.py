@@ -40,6 +40,32 @@ SILVER_COLUMNS = column_schema(
     ]
 )
 
+QUALITY_LOG_COLUMNS = column_schema(
+    [
+        ("run_id", "VARCHAR", "the Dagster run"),
+        ("rows_in", "BIGINT", "bronze messages read by the run"),
+        ("ids_in", "BIGINT", "distinct listing ids among them"),
+        ("tombstones_in", "BIGINT", "delete messages (tombstones) among them"),
+        ("rows_inserted", "BIGINT", ""),
+        ("rows_updated", "BIGINT", ""),
+        ("rows_upserted", "BIGINT", "inserted + updated"),
+        ("rows_deleted", "BIGINT", ""),
+        ("silver_rows", "BIGINT", "silver listings after the run"),
+        ("score_0_0", "BIGINT", "silver listings with data_quality_score 0.0"),
+        ("score_0_2", "BIGINT", "silver listings with data_quality_score 0.2"),
+        ("score_0_4", "BIGINT", "silver listings with data_quality_score 0.4"),
+        ("score_0_6", "BIGINT", "silver listings with data_quality_score 0.6"),
+        ("score_0_8", "BIGINT", "silver listings with data_quality_score 0.8"),
+        ("score_1_0", "BIGINT", "silver listings with data_quality_score 1.0"),
+        ("price_missing", "BIGINT", "silver listings failing price_missing"),
+        ("area_missing", "BIGINT", "silver listings failing area_missing"),
+        ("location_missing", "BIGINT", "silver listings failing location_missing"),
+        ("bedrooms_missing", "BIGINT", "silver listings failing bedrooms_missing"),
+        ("city_missing", "BIGINT", "silver listings failing city_missing"),
+        ("logged_at", "TIMESTAMP_NTZ", ""),
+    ]
+)
+
 
 class SilverConfig(dg.Config):
     full_refresh: bool = Field(
@@ -69,7 +95,7 @@ class SilverConfig(dg.Config):
             kinds={"snowflake"},
             description=f"{QUALITY_LOG_TABLE}: one row per silver run: rows in, inserted, updated, deleted, "
             "listings per quality score and per failed rule.",
-            metadata={"dagster/table_name": QUALITY_LOG_TABLE},
+            metadata={"dagster/table_name": QUALITY_LOG_TABLE, "dagster/column_schema": QUALITY_LOG_COLUMNS},
         ),
     ],
 )
