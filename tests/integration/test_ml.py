@@ -24,6 +24,7 @@ import snowflake.connector
 from medallion_assets.defs.ml import anomalies as anomalies_defs
 from medallion_assets.defs.ml import predictions as predictions_defs
 from medallion_assets.defs.ml import training as training_defs
+from medallion_assets.defs.semantic.checks import v_active_anomalies_matches_open_alerts
 from medallion_assets.dev.services import embedded_snowflake_args
 from medallion_assets.dev.synthetic import CITIES, PROPERTY_TYPES, REFERENCE_DATE
 from medallion_assets.lib import anomalies, ml_model, ml_tables, predictions, registry, warehouse
@@ -246,6 +247,51 @@ def test_planted_outliers_get_hand_computed_z_and_severity(conn):
         .fetchall()
     )
     assert [(p, s) for p, _c, s in shown] == [("A_OUT", "HIGH"), ("B_OUT", "MEDIUM")]
+
+
+def test_active_anomalies_view_check_counts_each_open_alert_once(conn, snowflake_resource):
+    from medallion_assets.lib import semantic
+
+    hand_made(conn)
+    anomalies.detect_anomalies(conn, Z_ONLY)
+    semantic.refresh_views(conn)
+
+    def check() -> tuple:
+        result = v_active_anomalies_matches_open_alerts(snowflake=snowflake_resource)
+        meta = result.metadata
+        return (
+            result.passed,
+            meta["view_rows"].value,
+            meta["open_alerts"].value,
+            meta["open_alerts_without_listing"].value,
+        )
+
+    assert check() == (True, 4, 4, 0)
+    conn.cursor().execute(  # a resolved alert is neither open nor shown
+        "UPDATE ANALYTICS_DB.ML_RESULTS.ANOMALY_ALERTS SET is_resolved = TRUE "
+        "WHERE property_id = 'B_OUT' AND anomaly_type = 'PRICE_OUTLIER'"
+    )
+    assert check() == (True, 3, 3, 0)
+
+    # A_OUT leaves gold behind the alerts' back: its two open alerts drop out of the view's join
+    conn.cursor().execute(f"DELETE FROM {GOLD} WHERE id = 'A_OUT'")
+    failed = v_active_anomalies_matches_open_alerts(snowflake=snowflake_resource)
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.description == "V_ACTIVE_ANOMALIES shows 1 rows; open_alerts = 3"
+    assert check() == (False, 1, 3, 2)
+
+    insert_gold(conn, [listing("A_OUT", "City A", 20e9)])  # back: consistent again
+    assert check() == (True, 3, 3, 0)
+    insert_gold(conn, [listing("A_OUT", "City A", 20e9)])  # a second gold row for A_OUT: its alerts show twice
+    assert check() == (False, 5, 3, 0)
+
+    conn.cursor().execute("DROP VIEW ANALYTICS_DB.SEMANTIC.V_ACTIVE_ANOMALIES")
+    try:
+        dropped = v_active_anomalies_matches_open_alerts(snowflake=snowflake_resource)
+        assert not dropped.passed and dropped.description.startswith("V_ACTIVE_ANOMALIES cannot be queried")
+        assert dropped.metadata["open_alerts"].value == 3 and "view_rows" not in dropped.metadata
+    finally:
+        semantic.refresh_views(conn)
 
 
 def test_cities_below_min_listings_get_no_alert_even_when_the_threshold_is_reachable(conn):

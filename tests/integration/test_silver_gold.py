@@ -16,6 +16,8 @@ import snowflake.connector
 
 from medallion_assets.defs.gold import assets as gold_assets
 from medallion_assets.defs.gold import checks as gold_checks
+from medallion_assets.defs.semantic import assets as semantic_assets
+from medallion_assets.defs.semantic import checks as semantic_checks
 from medallion_assets.defs.silver import assets as silver_assets
 from medallion_assets.defs.silver import checks as silver_checks
 from medallion_assets.dev.services import embedded_snowflake_args
@@ -880,3 +882,130 @@ def test_gold_checks_catch_planted_problems(conn, snowflake_resource):
     assert gold_checks.trend_counts_add_up(snowflake=snowflake_resource).passed  # the planted rows have no date
     assert silver_checks.silver_ids_unique(snowflake=snowflake_resource).passed
     assert silver_checks.silver_reconciles_with_bronze(snowflake=snowflake_resource).passed
+
+
+# --- the semantic views' checks -------------------------------------------------------------------------
+
+VIEW_CHECKS = {
+    "v_property_listings": semantic_checks.v_property_listings_matches_gold,
+    "v_market_summary": semantic_checks.v_market_summary_matches_gold,
+    "v_price_trends": semantic_checks.v_price_trends_matches_gold,
+}
+
+
+def run_view_checks(snowflake_resource) -> dict[str, dg.AssetCheckResult]:
+    return {key: check(snowflake=snowflake_resource) for key, check in VIEW_CHECKS.items()}
+
+
+def counts(result: dg.AssetCheckResult) -> tuple:
+    return result.metadata["view_rows"].value, result.metadata["gold_rows"].value
+
+
+def gold_population(conn) -> None:
+    """GOLD_CASES through silver and gold: 9 listings, 4 market groups, 3 (city, month) trends; the views."""
+    add_bronze(conn, [(key, gold_document(*case[:6])) for key, case in GOLD_CASES.items()])
+    silver.refresh_silver(conn, "views")
+    gold.refresh_gold(conn)
+    semantic.refresh_views(conn)
+
+
+def test_semantic_checks_pass_on_consistent_data_and_follow_gold(conn, snowflake_resource):
+    gold_population(conn)
+    result = dg.materialize(
+        [semantic_assets.semantic_views, *VIEW_CHECKS.values(), semantic_checks.v_active_anomalies_matches_open_alerts],
+        resources={"snowflake": snowflake_resource},
+    )
+    evaluations = check_results(result)
+    assert {name: e.passed for name, e in evaluations.items()} == {
+        "v_property_listings_matches_gold": True,
+        "v_market_summary_matches_gold": True,
+        "v_price_trends_matches_gold": True,
+        "v_active_anomalies_matches_open_alerts": True,
+    }
+    assert evaluations["v_market_summary_matches_gold"].metadata["view_rows"].value == 4
+    assert evaluations["v_active_anomalies_matches_open_alerts"].metadata["open_alerts"].value == 0
+    checks = run_view_checks(snowflake_resource)
+    assert {key: (c.passed, *counts(c)) for key, c in checks.items()} == {
+        "v_property_listings": (True, 9, 9),
+        "v_market_summary": (True, 4, 4),
+        "v_price_trends": (True, 3, 3),
+    }
+    assert checks["v_market_summary"].description == "V_MARKET_SUMMARY shows 4 rows; gold_rows = 4"
+
+    # The views are live: a gold row written or deleted directly shows in them at once, so the counts move
+    # together and the checks still pass.
+    conn.cursor().execute(
+        f"INSERT INTO {gold.MARKET_TABLE} (city, district, property_type, total_listings) "
+        "SELECT 'Huế' AS city, 'Unknown' AS district, 'Nhà' AS property_type, 1 AS total_listings"
+    )
+    conn.cursor().execute(f"DELETE FROM {gold.TRENDS_TABLE} WHERE year_month = '2025-02'")
+    conn.cursor().execute(f"DELETE FROM {gold.FEATURES_TABLE} WHERE id = 'g9'")
+    checks = run_view_checks(snowflake_resource)
+    assert {key: (c.passed, *counts(c)) for key, c in checks.items()} == {
+        "v_property_listings": (True, 8, 8),
+        "v_market_summary": (True, 5, 5),
+        "v_price_trends": (True, 2, 2),
+    }
+
+
+def snapshot_view(conn, view: str, gold_table: str) -> None:
+    """Replace a view by a table holding its rows of now: an object under the view's name that no longer
+    follows gold (as when someone 'speeds up' a view by materializing it by hand)."""
+    conn.cursor().execute(f"DROP VIEW {view}")
+    conn.cursor().execute(f"CREATE TABLE {view} AS SELECT * FROM {gold_table}")
+
+
+def test_semantic_checks_fail_when_a_view_stops_following_gold(conn, snowflake_resource):
+    gold_population(conn)
+    market, trends = semantic.VIEWS["v_market_summary"][0], semantic.VIEWS["v_price_trends"][0]
+    try:
+        snapshot_view(conn, market, gold.MARKET_TABLE)
+        snapshot_view(conn, trends, gold.TRENDS_TABLE)
+        assert all(c.passed for c in run_view_checks(snowflake_resource).values())  # nothing changed yet
+
+        # a gold market row added and a trend row removed behind the (no longer live) views' back
+        conn.cursor().execute(
+            f"INSERT INTO {gold.MARKET_TABLE} (city, district, property_type, total_listings) "
+            "SELECT 'Huế' AS city, 'Unknown' AS district, 'Nhà' AS property_type, 1 AS total_listings"
+        )
+        conn.cursor().execute(f"DELETE FROM {gold.TRENDS_TABLE} WHERE year_month = '2025-02'")
+        # and a second silver row for g1: the LEFT JOIN of V_PROPERTY_LISTINGS shows g1 twice
+        conn.cursor().execute(
+            f"INSERT INTO {silver.SILVER_TABLE} (id, price, data_quality_score) "
+            "SELECT 'g1' AS id, 1e9 AS price, 1.0 AS data_quality_score"
+        )
+        checks = run_view_checks(snowflake_resource)
+        assert {key: (c.passed, *counts(c), c.metadata["difference"].value) for key, c in checks.items()} == {
+            "v_property_listings": (False, 10, 9, 1),
+            "v_market_summary": (False, 4, 5, -1),
+            "v_price_trends": (False, 3, 2, 1),
+        }
+        assert checks["v_property_listings"].metadata["duplicated_silver_ids"].value == 1
+        assert all(c.severity == dg.AssetCheckSeverity.ERROR for c in checks.values())
+        assert checks["v_price_trends"].description == "V_PRICE_TRENDS shows 3 rows; gold_rows = 2"
+    finally:
+        for view in (market, trends):
+            conn.cursor().execute(f"DROP TABLE IF EXISTS {view}")
+        semantic.refresh_views(conn)
+
+
+def test_semantic_checks_fail_when_a_view_is_dropped(conn, snowflake_resource):
+    gold_population(conn)
+    try:
+        for view, _, _ in semantic.VIEWS.values():
+            conn.cursor().execute(f"DROP VIEW {view}")
+        checks = {
+            **run_view_checks(snowflake_resource),
+            "v_active_anomalies": semantic_checks.v_active_anomalies_matches_open_alerts(snowflake=snowflake_resource),
+        }
+        for key, check in checks.items():
+            name = semantic.VIEWS[key][0].rsplit(".", 1)[-1]
+            assert not check.passed, key
+            assert check.description.startswith(f"{name} cannot be queried"), check.description
+            assert "does not exist" in check.description, check.description
+            assert check.metadata["view_queryable"].value is False
+        assert checks["v_property_listings"].metadata["gold_rows"].value == 9
+        assert checks["v_active_anomalies"].metadata["open_alerts"].value == 0
+    finally:
+        semantic.refresh_views(conn)
+    assert all(c.passed for c in run_view_checks(snowflake_resource).values())

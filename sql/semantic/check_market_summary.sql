@@ -1,0 +1,2 @@
+-- V_MARKET_SUMMARY shows every row of GOLD_MARKET_ANALYTICS once (no join, no filter).
+SELECT COUNT(*) AS gold_rows FROM ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS

@@ -1,0 +1,2 @@
+-- {view} is one of the semantic views of lib/semantic.VIEWS (validated), never input.
+SELECT COUNT(*) AS view_rows FROM {view}
