@@ -1,6 +1,7 @@
 -- Price predictions. prediction_set 'holdout': the held-out gold rows scored by the model version last
 -- trained (one row per held-out listing and version); 'current': every gold listing scored by the champion
--- (replaced on each run). prediction_error = predicted - actual; prediction_error_pct = 100 * error / actual.
+-- (replaced on each run). prediction_error = predicted - actual (VND); prediction_error_pct =
+-- 100 * (predicted - actual) / actual, a signed percent: negative = the model under-predicts.
 CREATE TABLE IF NOT EXISTS ANALYTICS_DB.ML_RESULTS.PRICE_PREDICTIONS (
     id VARCHAR,
     predicted_price FLOAT,
