@@ -170,8 +170,11 @@ class ChangeReader:
 
     def batches(self, cursor: Cursor) -> Iterator[Batch]:
         if cursor.phase == "snapshot":
-            yield from self._snapshot(cursor)
-            cursor = self._after_snapshot(cursor)
+            last = cursor
+            for batch in self._snapshot(cursor):
+                last = batch.cursor_after
+                yield batch
+            cursor = self._after_snapshot(last)  # the last batch's count, not the count before the snapshot
             yield Batch([], cursor)  # the phase change itself is worth saving
         if cursor.phase == "stream":
             yield from self._stream(cursor)
