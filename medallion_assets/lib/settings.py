@@ -48,7 +48,7 @@ class Ports:
         ports = {}
         for name, default in DEFAULT_PORTS.items():
             raw = os.environ.get(f"MEDALLION_{name.upper()}_PORT", str(default))
-            if not raw.isdigit():
+            if not raw.isdecimal():  # not isdigit(): "²".isdigit() is True, but int("²") fails
                 raise MedallionError(f"MEDALLION_{name.upper()}_PORT must be a port number, got {raw!r}")
             ports[name] = int(raw)
         return cls(**ports)
