@@ -246,7 +246,8 @@ def stage_floor(params: dict) -> dict:
         (
             "parse_json",
             "SELECT message_key AS id, raw_text::JSON AS raw_data, op, current_timestamp AS ingested_at, "
-            "kafka_topic, kafka_partition, kafka_offset, kafka_timestamp FROM read_parquet($files)",
+            "kafka_topic, kafka_partition, kafka_offset, epoch_ms(kafka_timestamp) AS kafka_timestamp "
+            "FROM read_parquet($files)",
         ),
     ):
         started = time.perf_counter()

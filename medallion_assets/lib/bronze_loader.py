@@ -39,7 +39,7 @@ ROW_SCHEMA = pa.schema(
         ("kafka_topic", pa.string()),
         ("kafka_partition", pa.int32()),
         ("kafka_offset", pa.int64()),
-        ("kafka_timestamp", pa.timestamp("ms")),
+        ("kafka_timestamp", pa.int64()),  # epoch ms; copy_rows.sql converts with TO_TIMESTAMP_NTZ(.., 3)
     ]
 )
 REJECT_SCHEMA = pa.schema(

@@ -8,7 +8,7 @@ FROM (
            $1:kafka_topic::VARCHAR,
            $1:kafka_partition::INTEGER,
            $1:kafka_offset::BIGINT,
-           CURRENT_TIMESTAMP(),
+           SYSDATE(),
            %(load_id)s
     FROM @RAW_DB.LANDING.BRONZE_STAGE/{stage_file}
 )

@@ -4,4 +4,4 @@ SELECT %(consumer_name)s AS consumer_name,
        %(kafka_partition)s AS kafka_partition,
        %(next_offset)s AS next_offset,
        %(load_id)s AS load_id,
-       CURRENT_TIMESTAMP() AS updated_at
+       SYSDATE() AS updated_at

@@ -35,11 +35,11 @@ WHEN MATCHED AND (
     total_listings = s.total_listings,
     avg_area = s.avg_area,
     avg_bedrooms = s.avg_bedrooms,
-    updated_at = CURRENT_TIMESTAMP()
+    updated_at = SYSDATE()
 WHEN NOT MATCHED THEN INSERT (
     city, district, property_type, avg_price, median_price, min_price, max_price, avg_price_per_sqm,
     total_listings, avg_area, avg_bedrooms, updated_at
 ) VALUES (
     s.city, s.district, s.property_type, s.avg_price, s.median_price, s.min_price, s.max_price,
-    s.avg_price_per_sqm, s.total_listings, s.avg_area, s.avg_bedrooms, CURRENT_TIMESTAMP()
+    s.avg_price_per_sqm, s.total_listings, s.avg_area, s.avg_bedrooms, SYSDATE()
 )

@@ -86,12 +86,12 @@ WHEN MATCHED AND (
     is_high_value = s.is_high_value,
     price_category = s.price_category,
     area_category = s.area_category,
-    processed_at = CURRENT_TIMESTAMP()
+    processed_at = SYSDATE()
 WHEN NOT MATCHED THEN INSERT (
     id, property_type, price, price_per_sqm, area, bedrooms, bathrooms, rooms_total, city, district,
     latitude, longitude, posted_date, is_high_value, price_category, area_category, processed_at
 ) VALUES (
     s.id, s.property_type, s.price, s.price_per_sqm, s.area, s.bedrooms, s.bathrooms, s.rooms_total, s.city,
     s.district, s.latitude, s.longitude, s.posted_date, s.is_high_value, s.price_category, s.area_category,
-    CURRENT_TIMESTAMP()
+    SYSDATE()
 )

@@ -19,6 +19,6 @@ WHEN MATCHED AND (
     avg_price = s.avg_price,
     avg_price_per_sqm = s.avg_price_per_sqm,
     listing_count = s.listing_count,
-    updated_at = CURRENT_TIMESTAMP()
+    updated_at = SYSDATE()
 WHEN NOT MATCHED THEN INSERT (city, year_month, avg_price, avg_price_per_sqm, listing_count, updated_at)
-VALUES (s.city, s.year_month, s.avg_price, s.avg_price_per_sqm, s.listing_count, CURRENT_TIMESTAMP())
+VALUES (s.city, s.year_month, s.avg_price, s.avg_price_per_sqm, s.listing_count, SYSDATE())

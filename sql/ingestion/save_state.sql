@@ -15,9 +15,9 @@ WHEN MATCHED THEN UPDATE SET
     resume_token = s.resume_token,
     watermark_value = s.watermark_value,
     documents_sent = s.documents_sent,
-    updated_at = CURRENT_TIMESTAMP()
+    updated_at = SYSDATE()
 WHEN NOT MATCHED THEN INSERT
     (source_name, kafka_topic, phase, snapshot_last_id, resume_token, watermark_value, documents_sent, updated_at)
 VALUES
     (s.source_name, s.kafka_topic, s.phase, s.snapshot_last_id, s.resume_token, s.watermark_value, s.documents_sent,
-     CURRENT_TIMESTAMP())
+     SYSDATE())

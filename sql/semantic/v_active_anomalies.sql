@@ -1,5 +1,5 @@
 -- Open anomaly alerts with the listing they point at: what an analyst should look at first.
-CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_ACTIVE_ANOMALIES AS
+CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_ACTIVE_ANOMALIES COPY GRANTS AS
 SELECT a.alert_id AS alert_id,
        a.property_id AS property_id,
        a.anomaly_type AS anomaly_type,

@@ -1,6 +1,6 @@
 -- Market analytics per (city, district, property_type) with each group's share of its city's listings
 -- (a FLOAT, as declared for the asset: integer division gives a fixed-point NUMBER on Snowflake).
-CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_MARKET_SUMMARY AS
+CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_MARKET_SUMMARY COPY GRANTS AS
 SELECT m.city AS city,
        m.district AS district,
        m.property_type AS property_type,

@@ -1,5 +1,5 @@
 -- Monthly price trends per city with the change against the city's previous month that has listings.
-CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_PRICE_TRENDS AS
+CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_PRICE_TRENDS COPY GRANTS AS
 SELECT p.city AS city,
        p.year_month AS year_month,
        p.listing_count AS listing_count,

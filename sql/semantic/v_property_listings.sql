@@ -1,6 +1,6 @@
 -- The trusted listings with their features, and the silver details people look for (address, title,
 -- quality score, where the row came from).
-CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_PROPERTY_LISTINGS AS
+CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_PROPERTY_LISTINGS COPY GRANTS AS
 SELECT f.id AS id,
        f.property_type AS property_type,
        f.price AS price,

@@ -1,3 +1,3 @@
 UPDATE STAGING_DB.CLEANED.SILVER_WATERMARK
-SET processed_offset = pending_offset, updated_at = CURRENT_TIMESTAMP()
+SET processed_offset = pending_offset, updated_at = SYSDATE()
 WHERE pending_offset > processed_offset

@@ -23,4 +23,4 @@ SELECT %(run_id)s AS run_id,
        %(location_missing)s AS location_missing,
        %(bedrooms_missing)s AS bedrooms_missing,
        %(city_missing)s AS city_missing,
-       CURRENT_TIMESTAMP() AS logged_at
+       SYSDATE() AS logged_at

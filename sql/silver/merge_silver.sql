@@ -47,7 +47,7 @@ WHEN MATCHED AND NOT s.is_tombstone AND t.record_hash IS DISTINCT FROM s.record_
     kafka_topic = s.kafka_topic,
     kafka_partition = s.kafka_partition,
     kafka_offset = s.kafka_offset,
-    processed_at = CURRENT_TIMESTAMP()
+    processed_at = SYSDATE()
 WHEN NOT MATCHED AND NOT s.is_tombstone THEN INSERT (
     id, property_type, price, area, bedrooms, bathrooms, location, city, district, latitude, longitude,
     description, posted_date, data_quality_score, quality_issues, source_shape, record_hash,
@@ -55,5 +55,5 @@ WHEN NOT MATCHED AND NOT s.is_tombstone THEN INSERT (
 ) VALUES (
     s.id, s.property_type, s.price, s.area, s.bedrooms, s.bathrooms, s.location, s.city, s.district,
     s.latitude, s.longitude, s.description, s.posted_date, s.data_quality_score, s.quality_issues,
-    s.source_shape, s.record_hash, s.kafka_topic, s.kafka_partition, s.kafka_offset, CURRENT_TIMESTAMP()
+    s.source_shape, s.record_hash, s.kafka_topic, s.kafka_partition, s.kafka_offset, SYSDATE()
 )

@@ -5,7 +5,7 @@ SELECT b.kafka_topic AS kafka_topic,
        b.kafka_partition AS kafka_partition,
        -1 AS processed_offset,
        -1 AS pending_offset,
-       CURRENT_TIMESTAMP() AS updated_at
+       SYSDATE() AS updated_at
 FROM RAW_DB.LANDING.BRONZE_REAL_ESTATE b
 WHERE NOT EXISTS (
     SELECT 1 FROM STAGING_DB.CLEANED.SILVER_WATERMARK w

@@ -1009,3 +1009,44 @@ def test_semantic_checks_fail_when_a_view_is_dropped(conn, snowflake_resource):
     finally:
         semantic.refresh_views(conn)
     assert all(c.passed for c in run_view_checks(snowflake_resource).values())
+
+
+# --- Snowflake semantics the embedded warehouse can show ------------------------------------------------
+
+
+def test_a_null_id_in_silver_does_not_stop_deletes_from_gold(conn):
+    add_bronze(conn, [("stays", good(1e9)), ("leaves", good(2e9))])
+    silver.refresh_silver(conn, "null-id-1")
+    gold.refresh_gold(conn)
+    assert sorted(by_id(conn, gold.FEATURES_TABLE)) == ["leaves", "stays"]
+    cursor = conn.cursor()
+    cursor.execute(f"DELETE FROM {silver.SILVER_TABLE} WHERE id = 'leaves'")
+    cursor.execute(  # a qualifying silver row without an id: NOT IN (subquery) would now match nothing
+        f"INSERT INTO {silver.SILVER_TABLE} (id, price, area, data_quality_score, city) "
+        "VALUES (NULL, 5e9, 80, 1.0, 'Hà Nội')"
+    )
+    gold.refresh_gold(conn)
+    assert sorted(i for i in by_id(conn, gold.FEATURES_TABLE) if i is not None) == ["stays"]
+
+
+def test_timestamps_are_stored_in_utc(conn):
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    add_bronze(conn, [("utc", good(1e9))])
+    silver.refresh_silver(conn, "utc-1")
+    gold.refresh_gold(conn)
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    stamps = [
+        by_id(conn, silver.SILVER_TABLE)["utc"]["processed_at"],
+        by_id(conn, gold.FEATURES_TABLE)["utc"]["processed_at"],
+    ]
+    for stamp in stamps:
+        assert before - dt.timedelta(seconds=2) <= stamp <= after + dt.timedelta(seconds=2), stamps
+
+
+def test_views_keep_working_after_each_refresh(conn):
+    add_bronze(conn, [("view", good(1e9))])
+    silver.refresh_silver(conn, "views-1")
+    gold.refresh_gold(conn)
+    first = semantic.refresh_views(conn)
+    second = semantic.refresh_views(conn)  # CREATE OR REPLACE VIEW ... COPY GRANTS, again
+    assert first == second and first["v_property_listings"] == len(by_id(conn, gold.FEATURES_TABLE))
