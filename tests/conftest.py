@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 CONFIG_VARS = [
+    "MEDALLION_ENV",
+    "MEDALLION_EMBEDDED",
     "MONGO_URI",
     "MONGO_DATABASE",
     "MONGO_COLLECTION",

@@ -1,9 +1,9 @@
 """Dagster resources, built from environment variables.
 
-A service that is not configured is reached on the embedded stand-in's address
-(lib/settings.py: the ports `medallion services up` recorded); secrets are only
-ever passed as `dg.EnvVar`, so Dagster resolves them at run time and never shows
-them in the UI or logs.
+Which services are real and which are the embedded stand-ins is decided once, by lib/settings.py
+(MEDALLION_ENV, MEDALLION_EMBEDDED); an embedded one is reached on the ports `medallion services up`
+recorded. Secrets are only ever passed as `dg.EnvVar`, so Dagster resolves them at run time and never
+shows them in the UI or logs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dagster_snowflake import SnowflakeResource
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
-from medallion_assets.lib.settings import Ports, embedded_snowflake_args
+from medallion_assets.lib.settings import Ports, embedded_services, embedded_snowflake_args
 
 
 def _set(name: str) -> bool:
@@ -35,7 +35,8 @@ def _require_together(primary: str, required: list[str]) -> None:
 
 
 def mongo_resource() -> MongoResource:
-    uri = dg.EnvVar("MONGO_URI") if _set("MONGO_URI") else f"mongodb://127.0.0.1:{Ports.configured().mongo}"
+    embedded = "mongo" in embedded_services()
+    uri = f"mongodb://127.0.0.1:{Ports.configured().mongo}" if embedded else dg.EnvVar("MONGO_URI")
     return MongoResource(
         uri=uri,
         database=_env_or("MONGO_DATABASE", "Bigdata"),
@@ -44,7 +45,7 @@ def mongo_resource() -> MongoResource:
 
 
 def kafka_resource() -> KafkaResource:
-    if not _set("KAFKA_BOOTSTRAP_SERVERS"):
+    if "kafka" in embedded_services():
         return KafkaResource(
             bootstrap_servers=f"127.0.0.1:{Ports.configured().kafka}", topic=_env_or("KAFKA_TOPIC", "data_ingestion")
         )
@@ -72,7 +73,7 @@ def kafka_resource() -> KafkaResource:
 
 
 def snowflake_resource() -> SnowflakeResource:
-    if not _set("SNOWFLAKE_ACCOUNT"):
+    if "snowflake" in embedded_services():
         args = embedded_snowflake_args(Ports.configured().snowflake)
         return SnowflakeResource(
             account=args.pop("account"),
@@ -88,6 +89,9 @@ def snowflake_resource() -> SnowflakeResource:
         role=_env_or("SNOWFLAKE_ROLE", "") or None,
         warehouse=_env_or("SNOWFLAKE_WAREHOUSE", "") or None,
         login_timeout=30,
+        # Every session in UTC, so CURRENT_TIMESTAMP and friends agree with the UTC the code stores
+        # (SYSDATE() in sql/ is UTC whatever the session says).
+        additional_snowflake_connection_args={"session_parameters": {"TIMEZONE": "UTC"}},
     )
 
 

@@ -17,9 +17,8 @@ from pathlib import Path
 import dagster as dg
 
 from medallion_assets.dev import services
+from medallion_assets.lib import settings
 from medallion_assets.lib.errors import MedallionError
-
-CONFIGURED_BY = {"mongo": "MONGO_URI", "kafka": "KAFKA_BOOTSTRAP_SERVERS", "snowflake": "SNOWFLAKE_ACCOUNT"}
 
 # Tables that are not assets of their own but belong in the summary.
 SIDE_TABLES = ("RAW_DB.LANDING.BRONZE_REJECTS",)
@@ -50,7 +49,8 @@ def dagster_home() -> Path:
 
 
 def embedded_needed() -> bool:
-    return any(not os.environ.get(var, "").strip() for var in CONFIGURED_BY.values())
+    """Whether any service runs embedded (MEDALLION_ENV / MEDALLION_EMBEDDED, see lib/settings.py)."""
+    return bool(settings.embedded_services())
 
 
 def seed_if_empty(count: int, random_seed: int) -> int:

@@ -1,9 +1,17 @@
-"""Where the local stand-ins are reached: plain settings, no servers.
+"""Which services are real and which are the embedded stand-ins, and where the stand-ins listen.
+
+One explicit switch, ``MEDALLION_ENV``:
+
+- ``local`` (the default, so `make pipeline` works on a fresh machine): a service whose variables are not
+  set is the embedded stand-in. Some services real and some embedded is allowed only when spelled out in
+  ``MEDALLION_EMBEDDED`` (e.g. ``MEDALLION_EMBEDDED=kafka,snowflake`` with ``MONGO_URI`` set), never by
+  omission: a forgotten variable must not silently mean "localhost".
+- ``production``: every required variable must be set; a missing one stops with one line naming it, and
+  the embedded servers are never started or used.
 
 `medallion services up` records the ports of the embedded servers it started in
-``$MEDALLION_HOME/services.json``; the resources read that file (or the
-``MEDALLION_<NAME>_PORT`` variables) when a service is not configured through
-its own variables. Nothing here starts or imports a stand-in.
+``$MEDALLION_HOME/services.json``; the resources read that file (or the ``MEDALLION_<NAME>_PORT``
+variables). Nothing here starts or imports a stand-in.
 """
 
 from __future__ import annotations
@@ -16,11 +24,62 @@ from pathlib import Path
 from medallion_assets.lib.errors import MedallionError
 
 _CHECKOUT = Path(__file__).resolve().parents[2]
+ENVIRONMENTS = ("local", "production")
+# The variables that make a service real; the first one names it in messages.
+REQUIRED = {
+    "mongo": ("MONGO_URI",),
+    "kafka": ("KAFKA_BOOTSTRAP_SERVERS",),
+    "snowflake": ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD"),
+}
 DEFAULT_PORTS = {"mongo": 37017, "s3": 39000, "kafka": 39092, "snowflake": 38080}
 
 # Credentials of the embedded warehouse; it checks none, so they are not secrets.
 EMBEDDED_SNOWFLAKE_ACCOUNT = "medallion"
 EMBEDDED_SNOWFLAKE_USER = "medallion"
+
+
+def _set(name: str) -> bool:
+    return bool(os.environ.get(name, "").strip())
+
+
+def environment() -> str:
+    """MEDALLION_ENV: local (default) or production."""
+    value = os.environ.get("MEDALLION_ENV", "").strip().lower() or "local"
+    if value not in ENVIRONMENTS:
+        raise MedallionError(f"MEDALLION_ENV must be local or production, got {value!r}")
+    return value
+
+
+def embedded_services() -> frozenset[str]:
+    """The services (mongo, kafka, snowflake) that run on the embedded stand-ins, by the rules above."""
+    spelled_raw = os.environ.get("MEDALLION_EMBEDDED", "").strip()
+    spelled = {name.strip().lower() for name in spelled_raw.split(",") if name.strip()}
+    unknown = sorted(spelled - set(REQUIRED))
+    if unknown:
+        raise MedallionError(f"MEDALLION_EMBEDDED names unknown services {unknown}; use mongo, kafka, snowflake")
+    if environment() == "production":
+        if spelled:
+            raise MedallionError("MEDALLION_EMBEDDED cannot be used with MEDALLION_ENV=production")
+        missing = [var for variables in REQUIRED.values() for var in variables if not _set(var)]
+        if missing:
+            raise MedallionError(
+                f"MEDALLION_ENV=production needs {', '.join(missing)} (see .env.example); "
+                "the embedded servers are never used in production"
+            )
+        return frozenset()
+    configured = {name for name, variables in REQUIRED.items() if _set(variables[0])}
+    unconfigured = set(REQUIRED) - configured
+    if spelled & configured:
+        both = sorted(spelled & configured)
+        raise MedallionError(f"MEDALLION_EMBEDDED names {both}, whose variables are set too: choose one")
+    if configured and unconfigured != spelled:
+        named = ", ".join(REQUIRED[name][0] for name in sorted(configured))
+        unset = ", ".join(REQUIRED[name][0] for name in sorted(unconfigured))
+        raise MedallionError(
+            f"{named} set but {unset} not: set {'it' if len(unconfigured) == 1 else 'them'} too, or run the rest "
+            f"embedded on purpose with MEDALLION_EMBEDDED={','.join(sorted(unconfigured))}"
+        )
+    return frozenset(unconfigured)
 
 
 def medallion_home() -> Path:

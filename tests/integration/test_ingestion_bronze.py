@@ -268,9 +268,13 @@ def test_clear_errors_for_bad_settings_and_unreachable_services(stack, monkeypat
     from medallion_assets.lib.errors import MedallionError
 
     monkeypatch.setenv("SNOWFLAKE_ACCOUNT", "xy12345")
+    with pytest.raises(MedallionError, match="MEDALLION_EMBEDDED=kafka,mongo"):  # a mix only when spelled out
+        build_resources()
+    monkeypatch.setenv("MEDALLION_EMBEDDED", "mongo,kafka")
     with pytest.raises(MedallionError, match="SNOWFLAKE_USER, SNOWFLAKE_PASSWORD must be set"):
         build_resources()
     monkeypatch.delenv("SNOWFLAKE_ACCOUNT")
+    monkeypatch.setenv("MEDALLION_EMBEDDED", "mongo,snowflake")
 
     with pytest.raises(MedallionError, match="KAFKA_SECURITY_PROTOCOL must be one of"):
         KafkaResource(bootstrap_servers="x:1", security_protocol="BOGUS").client_config()
