@@ -108,14 +108,16 @@ def detect_anomalies(
     detected = {
         r["anomaly_type"]: int(r["detected"]) for r in warehouse.fetch_all(conn, "ml/run_candidate_counts", params)
     }
-    # MERGE runs on its own (the embedded warehouse cannot MERGE inside a transaction); a crash before the
-    # resolve step is repaired by the next run, which recomputes everything.
-    merged = warehouse.dml_counts(warehouse.execute(conn, "ml/merge_alerts", params))
-    resolved = warehouse.dml_counts(
-        warehouse.execute(conn, "ml/resolve_alerts", {**params, "anomaly_types": evaluated})
-    )
-    removed = warehouse.dml_counts(warehouse.execute(conn, "ml/resolve_removed", params))
-    warehouse.execute(conn, "ml/clear_run_candidates", params)
+    # One transaction on Snowflake (warehouse.atomic). The embedded warehouse cannot MERGE inside one, so
+    # there the statements run one by one; a crash before the resolve step is repaired by the next run,
+    # which recomputes everything.
+    with warehouse.atomic(conn):
+        merged = warehouse.dml_counts(warehouse.execute(conn, "ml/merge_alerts", params))
+        resolved = warehouse.dml_counts(
+            warehouse.execute(conn, "ml/resolve_alerts", {**params, "anomaly_types": evaluated})
+        )
+        removed = warehouse.dml_counts(warehouse.execute(conn, "ml/resolve_removed", params))
+        warehouse.execute(conn, "ml/clear_run_candidates", params)
     return {
         "run_id": run_id,
         "detected": detected,

@@ -6,8 +6,9 @@ score fell, its price went, it was deleted) must leave gold. The price quartiles
 statement as the categories that use them, so no number is ever formatted into SQL.
 
 The three tables refresh in one step, features first (the aggregates are built from them). Each
-statement is idempotent and the step can be rerun at any point; they are not one transaction because the
-embedded warehouse cannot run MERGE inside one. Gold sits behind the blocking `silver_quality_share`
+statement is idempotent and the step can be rerun at any point. On Snowflake the whole refresh is one
+transaction (warehouse.atomic); the embedded warehouse cannot run MERGE inside one, so there the statements
+run one by one. Gold sits behind the blocking `silver_quality_share`
 check: when too few silver listings are good enough, gold keeps its last state.
 """
 
@@ -38,10 +39,11 @@ def refresh_gold(conn, min_quality_score: float = DEFAULT_MIN_QUALITY_SCORE) -> 
     params = {"min_quality_score": min_quality_score}
     warehouse.execute(conn, "gold/use_schema")
     changes = {}
-    for table in ("ml_features", "market_analytics", "price_trends"):
-        merged = warehouse.dml_counts(warehouse.execute(conn, f"gold/merge_{table}", params))
-        deleted = warehouse.execute(conn, f"gold/delete_{table}", params).rowcount or 0
-        changes[table] = {"inserted": merged["inserted"], "updated": merged["updated"], "deleted": int(deleted)}
+    with warehouse.atomic(conn):
+        for table in ("ml_features", "market_analytics", "price_trends"):
+            merged = warehouse.dml_counts(warehouse.execute(conn, f"gold/merge_{table}", params))
+            deleted = warehouse.execute(conn, f"gold/delete_{table}", params).rowcount or 0
+            changes[table] = {"inserted": merged["inserted"], "updated": merged["updated"], "deleted": int(deleted)}
     rows = ints(warehouse.fetch_one(conn, "gold/counts"))
     for table in changes:
         changes[table]["rows"] = rows[f"{table}_rows"]

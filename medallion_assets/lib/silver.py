@@ -57,27 +57,29 @@ def refresh_silver(conn, run_id: str, full_refresh: bool = False) -> dict:
     batch = ints(warehouse.fetch_one(conn, "silver/batch_stats"))
     warehouse.execute(conn, "silver/clear_batch")  # leftovers of a run that died mid-way
     warehouse.execute(conn, "silver/stage_batch")
-    # The embedded warehouse cannot run MERGE inside an explicit transaction, so it runs on its own;
-    # a crash before the marks move re-reads the same range next time, which changes nothing.
     warehouse.execute(conn, "silver/use_schema")
-    merged = warehouse.dml_counts(warehouse.execute(conn, "silver/merge_silver"))
-    summary = quality_summary(conn)
-    counts = {
-        **batch,
-        "rows_inserted": merged["inserted"],
-        "rows_updated": merged["updated"],
-        "rows_upserted": merged["inserted"] + merged["updated"],
-        "rows_deleted": merged["deleted"],
-    }
-    log_row = {
-        "run_id": run_id,
-        **counts,
-        "silver_rows": summary["silver_rows"],
-        **{f"score_{s.replace('.', '_')}": n for s, n in summary["score_distribution"].items()},
-        **summary["failed_rules"],
-    }
-    with warehouse.transaction(conn):
-        warehouse.execute(conn, "silver/advance_watermark")
-        warehouse.execute(conn, "silver/log_run", log_row)
-        warehouse.execute(conn, "silver/clear_batch")
+    # On Snowflake the merge and the moving of the marks are one transaction (warehouse.atomic). The embedded
+    # warehouse cannot run MERGE inside one, so there the merge runs on its own: a crash before the marks
+    # move re-reads the same range next time, which changes nothing.
+    with warehouse.atomic(conn):
+        merged = warehouse.dml_counts(warehouse.execute(conn, "silver/merge_silver"))
+        summary = quality_summary(conn)
+        counts = {
+            **batch,
+            "rows_inserted": merged["inserted"],
+            "rows_updated": merged["updated"],
+            "rows_upserted": merged["inserted"] + merged["updated"],
+            "rows_deleted": merged["deleted"],
+        }
+        log_row = {
+            "run_id": run_id,
+            **counts,
+            "silver_rows": summary["silver_rows"],
+            **{f"score_{s.replace('.', '_')}": n for s, n in summary["score_distribution"].items()},
+            **summary["failed_rules"],
+        }
+        with warehouse.transaction(conn):
+            warehouse.execute(conn, "silver/advance_watermark")
+            warehouse.execute(conn, "silver/log_run", log_row)
+            warehouse.execute(conn, "silver/clear_batch")
     return {**counts, **summary}

@@ -21,6 +21,7 @@ from dagster_snowflake import SnowflakeResource
 from snowflake.connector import SnowflakeConnection
 from snowflake.connector.errors import DatabaseError, Error, OperationalError
 
+from medallion_assets.lib import settings
 from medallion_assets.lib.errors import MedallionError
 
 # The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
@@ -129,15 +130,40 @@ def dml_counts(cursor) -> dict[str, int]:
 
 @contextmanager
 def transaction(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
-    """BEGIN ... COMMIT, or ROLLBACK when the block raises (or the process dies)."""
+    """BEGIN ... COMMIT, or ROLLBACK when the block raises (or the process dies). Inside another
+    `transaction` on the same connection it joins that one (Snowflake has no nested transactions)."""
+    if getattr(conn, "_medallion_transaction", False):
+        yield conn
+        return
     cursor = conn.cursor()
     cursor.execute("BEGIN")
+    conn._medallion_transaction = True
     try:
         yield conn
     except BaseException:
+        conn._medallion_transaction = False
         cursor.execute("ROLLBACK")
         raise
+    conn._medallion_transaction = False
     cursor.execute("COMMIT")
+
+
+def merge_in_transaction() -> bool:
+    """The one place the engines differ in how we write: Snowflake runs MERGE inside BEGIN ... COMMIT;
+    the embedded warehouse (fakesnow) answers such a MERGE with HTTP 500, so there each statement of a
+    group runs on its own (every step is safe to repeat, see lib/silver.py and lib/gold.py)."""
+    return "snowflake" not in settings.embedded_services()
+
+
+@contextmanager
+def atomic(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
+    """A group of changes that includes MERGE: one transaction where the warehouse can (Snowflake), the
+    statements one by one where it cannot (the embedded warehouse)."""
+    if merge_in_transaction():
+        with transaction(conn):
+            yield conn
+    else:
+        yield conn
 
 
 def apply_setup(conn: SnowflakeConnection) -> list[str]:
