@@ -8,11 +8,14 @@ next run starts where the last committed batch ended.
 
 Batches travel as Parquet files: PUT to a stage, then COPY INTO with a
 transformation (PARSE_JSON into the VARIANT column) - the bulk path on both
-Snowflake and the embedded warehouse. Messages that are not a JSON object go
-to BRONZE_REJECTS with the raw text and the reason.
+Snowflake and the embedded warehouse. Messages that are not a JSON object, or
+that PARSE_JSON would refuse or read differently than Python (duplicate keys,
+numbers beyond a double), go to BRONZE_REJECTS with the raw text and the
+reason: one such message inside a COPY would fail its whole batch, every run.
 """
 
 import json
+import math
 import tempfile
 import time
 import uuid
@@ -54,12 +57,61 @@ REJECT_SCHEMA = pa.schema(
 )
 
 
+class _Refused(ValueError):
+    """JSON that Python reads but Snowflake's PARSE_JSON refuses or reads as another value."""
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    """Every JSON object, at any depth: PARSE_JSON refuses a duplicate key, json.loads keeps the last."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _Refused(f"duplicate key {json.dumps(key, ensure_ascii=False)} in a JSON object")
+            seen.add(key)
+    return obj
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):  # 1e999: Python reads infinity, which no listing value is
+        raise _Refused(f"number {text[:40]} is out of range for a double")
+    return value
+
+
+def _int(text: str) -> int:
+    if len(text) > 309 and float(text) in (math.inf, -math.inf):  # 10**309 and up: no double holds it
+        raise _Refused(f"number {text[:40]}... ({len(text)} digits) is out of range for a double")
+    return int(text)
+
+
+def _unpaired_surrogate(value) -> str | None:
+    """An escaped lone surrogate ("\\ud800") decodes to a str that is not Unicode text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"\\u{ord(value[exc.start]):04x}"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _unpaired_surrogate(key) or _unpaired_surrogate(item)
+        if found:
+            return found
+    return None
+
+
 def classify(value: bytes | None) -> tuple[str | None, str | None]:
-    """(raw_text, error) for a message value; a tombstone (None) is valid with no text."""
+    """(raw_text, error) for a message value; a tombstone (None) is valid with no text.
+
+    Valid means: a JSON object that Snowflake's PARSE_JSON reads as the same value Python does,
+    so that one message can never fail the COPY of the whole batch around it.
+    """
     if value is None:
         return None, None
     try:
@@ -67,11 +119,19 @@ def classify(value: bytes | None) -> tuple[str | None, str | None]:
     except UnicodeDecodeError as exc:
         return value.decode("utf-8", errors="replace"), f"not UTF-8 text: {exc.reason} at byte {exc.start}"
     try:
-        parsed = json.loads(text, parse_constant=_reject_constant)
+        parsed = json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_object, parse_float=_float, parse_int=_int
+        )
+    except _Refused as exc:
+        return text, str(exc)
     except (json.JSONDecodeError, ValueError) as exc:
         return text, f"not JSON: {exc}"
+    except RecursionError:
+        return text, "not JSON: nested too deeply"
     if not isinstance(parsed, dict):
         return text, f"JSON {type(parsed).__name__}, not an object"
+    if ("\\ud" in text or "\\uD" in text) and (surrogate := _unpaired_surrogate(parsed)):
+        return text, f"string with an unpaired surrogate {surrogate}, not Unicode text"
     return text, None
 
 

@@ -63,11 +63,66 @@ def test_malformed_json_gives_the_decoder_message():
     )
 
 
-def test_a_number_too_large_for_a_double_passes_today():
-    # NOTE (left alone): 1e999 is valid JSON syntax, so it is accepted here, although Python reads it as
-    # infinity, which the NaN/Infinity check exists to keep out; whether PARSE_JSON accepts it is up to
-    # the warehouse
-    assert classify(b'{"price": 1e999}') == ('{"price": 1e999}', None)
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"price": 1, "price": 2}', "price"),
+        ('{"a": {"b": [{"c": 1}, {"price": 1, "x": 0, "price": 1}]}}', "price"),  # nested, same value
+        ('{"Mức giá": "1 tỷ", "Mức giá": "2 tỷ"}', "Mức giá"),
+        ('{"h\\u00e0": 1, "hà": 2}', "hà"),  # the same key, once escaped
+        ('{"": 1, "": 2}', ""),
+    ],
+)
+def test_duplicate_key_at_any_depth_is_rejected_naming_the_key(text, key):
+    # Snowflake's PARSE_JSON refuses duplicate keys (Python keeps the last): one such message would fail
+    # the COPY of its whole batch on every run
+    assert classify(text.encode()) == (text, f'duplicate key "{key}" in a JSON object')
+
+
+def test_same_key_in_different_objects_is_not_a_duplicate():
+    text = '{"a": {"price": 1}, "b": {"price": 2}, "c": [{"price": 3}, {"price": 4}], "price": 5}'
+    assert classify(text.encode()) == (text, None)
+
+
+@pytest.mark.parametrize(
+    ("number", "error"),
+    [
+        ("1e999", "number 1e999 is out of range for a double"),
+        ("-1.5E+400", "number -1.5E+400 is out of range for a double"),
+        ("9" * 400, f"number {'9' * 40}... (400 digits) is out of range for a double"),
+        ("9" * 5000, f"number {'9' * 40}... (5000 digits) is out of range for a double"),
+    ],
+)
+def test_a_number_too_large_for_a_double_is_rejected(number, error):
+    # Python reads 1e999 as infinity (the value the NaN/Infinity rule keeps out) and huge integers exactly;
+    # PARSE_JSON stores numbers beyond NUMBER(38) as DOUBLE, which cannot hold them
+    text = f'{{"price": {number}}}'
+    assert classify(text.encode()) == (text, error)
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["1e-999", "1.7976931348623157e308", "-1e308", "9" * 300, "123456789012345678901234567890123456789012"],
+)
+def test_numbers_a_double_can_hold_pass(number):
+    # underflow reads as 0 in both; integers past 38 digits become an inexact DOUBLE in PARSE_JSON, as
+    # silver reads every number anyway
+    text = f'{{"price": {number}}}'
+    assert classify(text.encode()) == (text, None)
+
+
+def test_nesting_too_deep_for_the_parser_is_a_reject_not_a_crash():
+    text = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert classify(text.encode()) == (text, "not JSON: nested too deeply")
+
+
+def test_an_escaped_unpaired_surrogate_is_rejected_and_a_pair_passes():
+    lone = '{"a": ["x", {"b": "\\udc00 tail"}]}'
+    assert classify(lone.encode()) == (lone, "string with an unpaired surrogate \\udc00, not Unicode text")
+    key = '{"\\uD800": 1}'
+    assert classify(key.encode()) == (key, "string with an unpaired surrogate \\ud800, not Unicode text")
+    pair = '{"emoji": "\\ud83d\\ude00"}'
+    assert classify(pair.encode()) == (pair, None)
 
 
 # --- LoadBatch ----------------------------------------------------------------------------------------
