@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -36,6 +36,10 @@ from medallion_assets.lib.errors import MedallionError
 
 CHANGE_STREAM_HISTORY_LOST = 286
 OP_BY_EVENT = {"insert": "c", "update": "u", "replace": "u", "delete": "d"}
+
+
+class HistoryLost(MedallionError):
+    """The change stream no longer holds the stored resume token: only a new snapshot can catch up."""
 
 
 # --- documents to JSON ---------------------------------------------------------------
@@ -86,6 +90,8 @@ class Cursor:
     resume_token: str | None = None  # change-stream token (extended JSON)
     watermark_value: str | None = None  # watermark mode: extended JSON [value, last _id at that value]
     documents_sent: int = 0
+    # set while a snapshot taken again runs (why); its end tombstones ids MongoDB no longer has
+    resnapshot_reason: str | None = None
 
     def describe(self) -> str:
         def show(text):
@@ -101,6 +107,10 @@ class Cursor:
 def load_cursor(conn, source_name: str, topic: str) -> Cursor | None:
     row = warehouse.fetch_one(conn, "ingestion/read_state", {"source_name": source_name, "kafka_topic": topic})
     return Cursor(**{k: v for k, v in row.items()}) if row else None
+
+
+def live_ids(conn, topic: str) -> set[str]:
+    return {r["id"] for r in warehouse.fetch_all(conn, "ingestion/live_ids", {"kafka_topic": topic})}
 
 
 def save_cursor(conn, source_name: str, topic: str, cursor: Cursor) -> None:
@@ -146,6 +156,8 @@ class ChangeReader:
     batch_size: int
     cdc_mode: Literal["auto", "change_stream", "watermark"] = "auto"
     watermark_field: str = "updated_at"
+    # ids the warehouse holds as live (message keys); read at the end of a snapshot taken again
+    live_ids: Callable[[], set[str]] | None = None
     stats: Counter = field(default_factory=Counter)
 
     def initial_cursor(self) -> Cursor:
@@ -175,6 +187,9 @@ class ChangeReader:
                 last = batch.cursor_after
                 yield batch
             cursor = self._after_snapshot(last)  # the last batch's count, not the count before the snapshot
+            if last.resnapshot_reason:
+                # until the cursor leaves the snapshot, a crash re-sends these (a tombstone twice is harmless)
+                yield Batch(self._vanished(), cursor)
             yield Batch([], cursor)  # the phase change itself is worth saving
         if cursor.phase == "stream":
             yield from self._stream(cursor)
@@ -185,6 +200,15 @@ class ChangeReader:
         if cursor.resume_token is not None:
             return Cursor(phase="stream", resume_token=cursor.resume_token, documents_sent=cursor.documents_sent)
         return Cursor(phase="watermark", watermark_value=cursor.watermark_value, documents_sent=cursor.documents_sent)
+
+    def _vanished(self) -> list[Change]:
+        """Tombstones for ids the warehouse holds as live that the source no longer has: deleted while
+        the change history was lost, their delete events will never come."""
+        known = self.live_ids() if self.live_ids else set()
+        present = {document_key(d["_id"]) for d in self.collection.find({}, {"_id": 1})}
+        gone = sorted(known - present)
+        self.stats["resnapshot_tombstone"] += len(gone)
+        return [Change(key, None, "d") for key in gone]
 
     def _snapshot(self, cursor: Cursor) -> Iterator[Batch]:
         query = {"_id": {"$gt": _loads(cursor.snapshot_last_id)}} if cursor.snapshot_last_id else {}
@@ -210,6 +234,7 @@ class ChangeReader:
             resume_token=cursor.resume_token,
             watermark_value=cursor.watermark_value,
             documents_sent=sent,
+            resnapshot_reason=cursor.resnapshot_reason,
         )
         return Batch(changes, after)
 
@@ -243,9 +268,9 @@ class ChangeReader:
                         return
         except OperationFailure as exc:
             if exc.code == CHANGE_STREAM_HISTORY_LOST:
-                raise MedallionError(
-                    "the MongoDB change stream no longer holds the stored resume token (oplog rolled over); "
-                    "delete its row in RAW_DB.LANDING.INGESTION_STATE so the next run takes a new snapshot"
+                raise HistoryLost(
+                    "the MongoDB change stream no longer holds the stored resume token "
+                    f"(code {exc.code}, oplog rolled over: {exc.details.get('errmsg', exc) if exc.details else exc})"
                 ) from None
             raise
 

@@ -10,7 +10,7 @@ from pymongo.errors import PyMongoError
 
 from medallion_assets.defs.source.assets import SOURCE_ASSET_KEY
 from medallion_assets.lib import warehouse
-from medallion_assets.lib.cdc import ChangeReader, KafkaSender, load_cursor, save_cursor
+from medallion_assets.lib.cdc import ChangeReader, HistoryLost, KafkaSender, live_ids, load_cursor, save_cursor
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
@@ -53,30 +53,42 @@ def data_ingestion(
     kafka.partitions(create=True)
     producer = kafka.producer()
     with mongo.get_collection() as collection, warehouse.connect(snowflake, schema="RAW_DB.LANDING") as conn:
-        reader = ChangeReader(collection, config.batch_size, config.cdc_mode, config.watermark_field)
+        reader = ChangeReader(
+            collection,
+            config.batch_size,
+            config.cdc_mode,
+            config.watermark_field,
+            live_ids=lambda: live_ids(conn, kafka.topic),
+        )
         cursor = load_cursor(conn, mongo.source_name, kafka.topic)
         if cursor is None:
             cursor = reader.initial_cursor()
             save_cursor(conn, mongo.source_name, kafka.topic, cursor)
+        resnapshot_reason = cursor.resnapshot_reason  # a snapshot taken again that a killed run left unfinished
         sender = KafkaSender(producer, kafka.topic, config.flush_timeout_s)
-        batches, pending_cursor = 0, None
+        batches = resnapshots = 0
         try:
-            for batch in reader.batches(cursor):
-                sender.send(batch.changes)
-                pending_cursor = batch.cursor_after
-                batches += 1
-                if sender.unconfirmed >= config.acknowledge_every or not batch.changes:
+            while True:
+                try:
+                    cursor, count = _ship(reader, cursor, sender, config, conn, mongo.source_name, kafka.topic)
+                    batches += count
+                    break
+                except HistoryLost as exc:
+                    # as Debezium's `when_needed` snapshot mode: a new snapshot, then tombstones for what it lacks
+                    if resnapshots:  # lost again right after a new snapshot: the oplog is too short to follow
+                        raise MedallionError(f"{exc}, again after a new snapshot; enlarge the oplog") from None
+                    resnapshots += 1
+                    resnapshot_reason = str(exc)
+                    context.log.warning(f"{resnapshot_reason}; taking a new snapshot of {mongo.source_name}")
                     sender.acknowledge()
-                    save_cursor(conn, mongo.source_name, kafka.topic, pending_cursor)
-                    cursor, pending_cursor = pending_cursor, None
-            if pending_cursor is not None:
-                sender.acknowledge()
-                save_cursor(conn, mongo.source_name, kafka.topic, pending_cursor)
-                cursor = pending_cursor
+                    cursor = reader.initial_cursor()
+                    cursor.resnapshot_reason = resnapshot_reason
+                    save_cursor(conn, mongo.source_name, kafka.topic, cursor)
         except PyMongoError as exc:
             raise MedallionError(f"reading {mongo.source_name} failed: {type(exc).__name__}: {exc}") from None
     elapsed = time.monotonic() - started
-    sent = sum(v for k, v in reader.stats.items() if k in ("snapshot", "insert", "update", "delete", "watermark"))
+    kinds = ("snapshot", "insert", "update", "delete", "watermark", "resnapshot_tombstone")
+    sent = sum(v for k, v in reader.stats.items() if k in kinds)
     context.log.info(f"sent {sent} messages in {batches} batches ({elapsed:.1f}s); cursor: {cursor.describe()}")
     return dg.MaterializeResult(
         metadata={
@@ -88,5 +100,31 @@ def data_ingestion(
             "documents_sent_total": dg.MetadataValue.int(cursor.documents_sent),
             "kafka_topic": dg.MetadataValue.text(kafka.topic),
             "messages_per_second": dg.MetadataValue.float(round(sent / elapsed, 1) if elapsed else 0.0),
+            **(
+                {
+                    "resnapshot_reason": dg.MetadataValue.text(resnapshot_reason),
+                    "resnapshot_tombstones": dg.MetadataValue.int(reader.stats["resnapshot_tombstone"]),
+                }
+                if resnapshot_reason
+                else {}
+            ),
         }
     )
+
+
+def _ship(reader, cursor, sender, config, conn, source_name: str, topic: str):
+    """Send every batch from `cursor` on; save the cursor after each acknowledged group. (cursor, batches)"""
+    batches, pending_cursor = 0, None
+    for batch in reader.batches(cursor):
+        sender.send(batch.changes)
+        pending_cursor = batch.cursor_after
+        batches += 1
+        if sender.unconfirmed >= config.acknowledge_every or not batch.changes:
+            sender.acknowledge()
+            save_cursor(conn, source_name, topic, pending_cursor)
+            cursor, pending_cursor = pending_cursor, None
+    if pending_cursor is not None:
+        sender.acknowledge()
+        save_cursor(conn, source_name, topic, pending_cursor)
+        cursor = pending_cursor
+    return cursor, batches
