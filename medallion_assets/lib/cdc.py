@@ -332,9 +332,14 @@ class ChangeReader:
             nxt = self.collection.find_one(query, {"_id": 1}, sort=[("_id", 1)])
             return f"snapshot:{document_key(nxt['_id'])}" if nxt else f"snapshot-end:{cursor.snapshot_last_id}"
         if cursor.phase == "stream":
-            with self.collection.watch(resume_after=_loads(cursor.resume_token), max_await_time_ms=50) as stream:
-                event = stream.try_next()
-                return f"stream:{json_util.dumps(event['_id'])}" if event is not None else None
+            try:
+                with self.collection.watch(resume_after=_loads(cursor.resume_token), max_await_time_ms=50) as stream:
+                    event = stream.try_next()
+                    return f"stream:{json_util.dumps(event['_id'])}" if event is not None else None
+            except OperationFailure as exc:  # a run must take the new snapshot (see HistoryLost)
+                if exc.code == CHANGE_STREAM_HISTORY_LOST:
+                    return f"history-lost:{cursor.resume_token}"
+                raise
         mark = _loads(cursor.watermark_value) if cursor.watermark_value else None
         query = {self.watermark_field: {"$gte": mark[0]}} if mark else {self.watermark_field: {"$exists": True}}
         for document in self.collection.find(query).sort([(self.watermark_field, 1), ("_id", 1)]).limit(1000):

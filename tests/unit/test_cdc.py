@@ -300,6 +300,27 @@ def test_first_pending_in_snapshot_phase():
     assert ChangeReader(FakeCollection([]), batch_size=3).first_pending(None) is None
 
 
+def test_first_pending_after_lost_history_asks_for_a_run():
+    """The stored token is gone from the server (error 286): the sensor must still request the run that takes
+    the new snapshot, under a key that stays the same until that run moved the cursor."""
+    from pymongo.errors import OperationFailure
+
+    class HistoryGone(FakeCollection):
+        def watch(self, *args, **kwargs):
+            raise OperationFailure("resume point may no longer be in the oplog", code=286)
+
+    stream = Cursor("stream", resume_token=_dumps({"_data": "8263A1"}))
+    reader = ChangeReader(HistoryGone(listings(2)), batch_size=3)
+    assert reader.first_pending(stream) == f"history-lost:{stream.resume_token}"
+
+    class Broken(FakeCollection):
+        def watch(self, *args, **kwargs):
+            raise OperationFailure("not authorized", code=13)
+
+    with pytest.raises(OperationFailure):
+        ChangeReader(Broken([]), batch_size=3).first_pending(stream)
+
+
 # --- sending: a producer that records -----------------------------------------------------------------
 
 
