@@ -10,12 +10,16 @@
 
 The two sensors (defs/ingestion/sensors.py, defs/bronze/sensors.py) use a run key naming the oldest
 unhandled change or position, so the same changes never start two runs, and their cursor records what
-they last requested.
+they last requested. A tick that cannot reach MongoDB, Kafka or the warehouse skips with the
+server's message (`skip_for_outage`); a tick that fails for any other reason raises, so it shows as a
+failed tick in the UI instead of hiding behind "no changes".
 """
 
 from datetime import timedelta
 
 import dagster as dg
+
+from medallion_assets.lib.errors import ServiceUnavailable
 
 observe_source_job = dg.define_asset_job(
     "observe_source_job",
@@ -39,8 +43,13 @@ observe_source_schedule = dg.ScheduleDefinition(
 )
 
 
-def skip_for_error(context: dg.SensorEvaluationContext, exc: Exception) -> dg.SkipReason:
-    context.log.warning(f"{type(exc).__name__}: {exc}")
+def skip_for_outage(context: dg.SensorEvaluationContext, exc: ServiceUnavailable) -> dg.SkipReason:
+    """A tick that could not reach a server skips, saying which server and why.
+
+    Only outages skip: the sensors catch `ServiceUnavailable` alone, so any other exception (a bug,
+    a missing table, bad data) fails the tick and Dagster shows it as a failed tick in the UI.
+    """
+    context.log.warning(f"{exc.service or 'a server'} unavailable: {exc}")
     return dg.SkipReason(f"could not look for changes: {exc}")
 
 

@@ -8,3 +8,16 @@ environment variable is missing or a server is down.
 
 class MedallionError(RuntimeError):
     """A failure with a clear, actionable message (no secrets in it)."""
+
+
+class ServiceUnavailable(MedallionError):
+    """A server (MongoDB, Kafka, the warehouse) could not be reached or refused the connection.
+
+    Raised only where a client connects, so callers can tell an outage (wait and retry: a
+    sensor skips its tick) from every other failure (a bug or bad data: a sensor's tick fails).
+    The message names the server and why, in one line, without secrets.
+    """
+
+    def __init__(self, message: str, service: str = ""):
+        super().__init__(message)
+        self.service = service  # "MongoDB", "Kafka" or "Snowflake"

@@ -9,7 +9,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 from pydantic import Field
 
-from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
@@ -90,9 +90,10 @@ class KafkaResource(dg.ConfigurableResource):
         try:
             metadata = admin.list_topics(timeout=self.timeout_s)
         except KafkaException as exc:
-            raise MedallionError(
+            raise ServiceUnavailable(
                 f"Kafka at {self.bootstrap_servers} is unreachable ({exc.args[0].str() if exc.args else exc}); "
-                "check KAFKA_BOOTSTRAP_SERVERS, or run `medallion services up` for the embedded broker"
+                "check KAFKA_BOOTSTRAP_SERVERS, or run `medallion services up` for the embedded broker",
+                service="Kafka",
             ) from None
         topic = metadata.topics.get(self.topic)
         if (topic is None or topic.error is not None) and create:
@@ -137,7 +138,9 @@ class KafkaResource(dg.ConfigurableResource):
                         ends[p] = high
             missing = sorted(set(partitions) - set(ends))
             if missing:
-                raise MedallionError(f"Kafka gave no end offsets for {self.topic} partitions {missing}")
+                raise ServiceUnavailable(
+                    f"Kafka gave no end offsets for {self.topic} partitions {missing}", service="Kafka"
+                )
             return ends
         finally:
             consumer.close()

@@ -12,7 +12,7 @@ from pydantic import Field
 from pymongo.collection import Collection
 from pymongo.errors import ConfigurationError, PyMongoError
 
-from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
 
 
 def redact_uri(uri: str) -> str:
@@ -49,9 +49,10 @@ class MongoResource(dg.ConfigurableResource):
             try:
                 client.admin.command("ping")
             except PyMongoError as exc:
-                raise MedallionError(
+                raise ServiceUnavailable(
                     f"MongoDB at {redact_uri(self.uri)} is unreachable ({type(exc).__name__}); "
-                    "check MONGO_URI, or run `medallion services up` for the embedded server"
+                    "check MONGO_URI, or run `medallion services up` for the embedded server",
+                    service="MongoDB",
                 ) from None
             yield client[self.database][self.collection]
         finally:

@@ -22,7 +22,7 @@ from snowflake.connector import SnowflakeConnection
 from snowflake.connector.errors import DatabaseError, Error, OperationalError
 
 from medallion_assets.lib import settings
-from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
 
 # The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
 # (see [tool.setuptools] in pyproject.toml); found through the import system, never by path walking.
@@ -61,9 +61,10 @@ def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator
         if schema is not None:
             conn.cursor().execute(_with_names("USE SCHEMA {schema}", {"schema": schema}))
     except (DatabaseError, OperationalError) as exc:
-        raise MedallionError(
+        raise ServiceUnavailable(
             f"Snowflake is unreachable or refused the login ({type(exc).__name__}: {exc.msg}); check the "
-            "SNOWFLAKE_* variables, or run `medallion services up` for the embedded warehouse"
+            "SNOWFLAKE_* variables, or run `medallion services up` for the embedded warehouse",
+            service="Snowflake",
         ) from None
     try:
         yield conn

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from medallion_assets.defs.bronze.sensors import kafka_backlog_sensor
 from medallion_assets.defs.ingestion import assets as ingestion
 from medallion_assets.defs.ingestion.sensors import mongo_changes_sensor
 from medallion_assets.defs.source import assets as source
 from medallion_assets.dev import seeding
+from medallion_assets.lib.errors import ServiceUnavailable
 from tests.integration.test_ingestion_bronze import run, seed
 
 
@@ -63,9 +65,82 @@ def test_kafka_sensor_requests_bronze_for_unloaded_messages(stack):
     assert more.run_key != backlog.run_key and more.tags["medallion/lag"] == "4"
 
 
-def test_sensor_skips_with_reason_when_a_service_is_down(stack):
-    from medallion_assets.defs.resources import MongoResource
+def unreachable(service: str):
+    """A resource pointing at a port nobody listens on (failing fast), and what the skip must say."""
+    from dagster_snowflake import SnowflakeResource
 
-    broken = {**stack, "mongo": MongoResource(uri="mongodb://127.0.0.1:1", server_selection_timeout_ms=200)}
-    result, _ = tick(mongo_changes_sensor, broken)
-    assert isinstance(result, dg.SkipReason) and "unreachable" in result.skip_message
+    from medallion_assets.defs.resources import KafkaResource, MongoResource
+    from medallion_assets.dev.services import embedded_snowflake_args, free_port
+
+    port = free_port()
+    if service == "mongo":
+        resource = MongoResource(uri=f"mongodb://user:s3cret@127.0.0.1:{port}", server_selection_timeout_ms=200)
+        return resource, f"MongoDB at mongodb://127.0.0.1:{port} is unreachable (ServerSelectionTimeoutError)"
+    if service == "kafka":
+        return KafkaResource(bootstrap_servers=f"127.0.0.1:{port}", timeout_s=1), f"Kafka at 127.0.0.1:{port} is "
+    args = embedded_snowflake_args(port)
+    resource = SnowflakeResource(
+        account=args.pop("account"),
+        user=args.pop("user"),
+        password=args.pop("password"),
+        additional_snowflake_connection_args={**args, "network_timeout": 2, "login_timeout": 2},
+    )
+    return resource, "Snowflake is unreachable or refused the login (OperationalError: "
+
+
+@pytest.mark.parametrize(
+    ("sensor", "service"),
+    [
+        (mongo_changes_sensor, "mongo"),
+        (mongo_changes_sensor, "snowflake"),
+        (kafka_backlog_sensor, "kafka"),
+        (kafka_backlog_sensor, "snowflake"),
+    ],
+)
+def test_sensor_skips_naming_the_server_it_cannot_reach(stack, sensor, service):
+    stack["kafka"].partitions(create=True)  # the Kafka sensor asks the warehouse once the topic exists
+    broken, says = unreachable(service)
+    result, cursor = tick(sensor, {**stack, service: broken}, cursor="before")
+    assert isinstance(result, dg.SkipReason)
+    assert result.skip_message.startswith("could not look for changes: " + says), result.skip_message
+    assert "s3cret" not in result.skip_message and "\n" not in result.skip_message
+    assert cursor == "before"  # an outage requests nothing and leaves the cursor alone
+    # the outage is told apart by its type, raised where the client connects, not by its wording
+    with pytest.raises(ServiceUnavailable) as info:
+        connect(service, broken)
+    assert info.value.service == {"mongo": "MongoDB", "kafka": "Kafka", "snowflake": "Snowflake"}[service]
+    assert str(info.value) in result.skip_message
+
+
+def connect(service: str, resource) -> None:
+    from medallion_assets.lib import warehouse
+
+    if service == "mongo":
+        with resource.get_collection():
+            pass
+    elif service == "kafka":
+        resource.partitions()
+    else:
+        with warehouse.connect(resource):
+            pass
+
+
+@pytest.mark.parametrize(
+    ("sensor", "module", "function"),
+    [
+        (mongo_changes_sensor, "medallion_assets.defs.ingestion.sensors", "load_cursor"),
+        (mongo_changes_sensor, "medallion_assets.lib.cdc.ChangeReader", "first_pending"),
+        (kafka_backlog_sensor, "medallion_assets.defs.bronze.sensors", "stored_positions"),
+        (kafka_backlog_sensor, "medallion_assets.lib.kafka.KafkaResource", "end_offsets"),
+    ],
+)
+def test_sensor_tick_fails_on_anything_but_an_outage(stack, monkeypatch, sensor, module, function):
+    """A bug (or a MedallionError that is not an outage) fails the tick, so the UI shows it; it is never a skip."""
+    stack["kafka"].partitions(create=True)
+
+    def broken(*args, **kwargs):
+        raise KeyError("kafka_partition")
+
+    monkeypatch.setattr(f"{module}.{function}", broken)
+    with pytest.raises(KeyError, match="kafka_partition"):
+        tick(sensor, stack)

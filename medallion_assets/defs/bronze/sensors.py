@@ -3,9 +3,10 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import skip_for_error
+from medallion_assets.defs.automation import skip_for_outage
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.bronze_loader import stored_positions
+from medallion_assets.lib.errors import ServiceUnavailable
 from medallion_assets.lib.kafka import KafkaResource
 
 BRONZE_SELECTION = dg.AssetSelection.assets("bronze_real_estate")
@@ -29,8 +30,8 @@ def kafka_backlog_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResour
         with warehouse.connect(snowflake) as conn:
             positions = stored_positions(conn, kafka.topic)
         ends = kafka.end_offsets(partitions)
-    except Exception as exc:  # a sensor tick must not crash the daemon loop; say why it skipped
-        return skip_for_error(context, exc)
+    except ServiceUnavailable as exc:  # an outage skips the tick; anything else fails it, visibly
+        return skip_for_outage(context, exc)
     lag = {p: ends[p] - positions.get(p, 0) for p in partitions if ends[p] > positions.get(p, 0)}
     if not lag:
         return dg.SkipReason("bronze has loaded every message in the topic")

@@ -3,9 +3,10 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import skip_for_error
+from medallion_assets.defs.automation import skip_for_outage
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.cdc import ChangeReader, load_cursor
+from medallion_assets.lib.errors import ServiceUnavailable
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
 
@@ -31,8 +32,8 @@ def mongo_changes_sensor(
             cursor = load_cursor(conn, mongo.source_name, kafka.topic)
         with mongo.get_collection() as collection:
             pending = ChangeReader(collection, batch_size=1).first_pending(cursor)
-    except Exception as exc:  # a sensor tick must not crash the daemon loop; say why it skipped
-        return skip_for_error(context, exc)
+    except ServiceUnavailable as exc:  # an outage skips the tick; anything else fails it, visibly
+        return skip_for_outage(context, exc)
     if pending is None:
         return dg.SkipReason("MongoDB has no change after the stored cursor")
     run_key = f"mongo:{pending}"
