@@ -22,7 +22,10 @@ def main() -> None:
     import uvicorn
     from fakesnow.instance import FakeSnow
 
+    from medallion_assets.dev import fakesnow_patches
+
     fakesnow.server.shared_fs = FakeSnow(db_path=args.db_path)
+    fakesnow_patches.apply(fakesnow.server.shared_fs)
     logging.getLogger("fakesnow.server").setLevel(logging.WARNING)
     uvicorn.run(fakesnow.server.app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
