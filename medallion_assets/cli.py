@@ -10,6 +10,8 @@ from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.output import print_rows
 
 DEFAULT_SEED_COUNT = 10_000
+# Snowflake's result type codes (snowflake.connector.constants.FIELD_NAME_TO_ID) of VARIANT, OBJECT, ARRAY
+JSON_TYPE_CODES = (5, 9, 10)
 
 
 def _services(args: argparse.Namespace) -> int:
@@ -64,8 +66,10 @@ def _query(args: argparse.Namespace) -> int:
         except Exception as exc:  # the driver's own message is the useful part here
             raise MedallionError(f"query failed: {getattr(exc, 'msg', exc)}") from None
         columns = [c[0] for c in cursor.description or []]
+        # the driver hands VARIANT, OBJECT and ARRAY values over as JSON text; --format json embeds them
+        json_columns = {c.name for c in cursor.description or [] if c.type_code in JSON_TYPE_CODES}
         rows = cursor.fetchall() if columns else []
-    print_rows(columns, rows, args.format)
+    print_rows(columns, rows, args.format, json_columns=json_columns)
     return 0
 
 

@@ -42,11 +42,11 @@ def test_seed_counts_reprice_delete_and_negative_input(stack, capsys):
 def test_query_prints_rows_in_each_format(stack, capsys):
     sql = "SELECT 1 AS a, 'x,y' AS b UNION ALL SELECT 2 AS a, NULL AS b ORDER BY a"
     assert cli.main(["query", sql, "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out) == [{"A": "1", "B": "x,y"}, {"A": "2", "B": ""}]
+    assert json.loads(capsys.readouterr().out) == [{"A": 1, "B": "x,y"}, {"A": 2, "B": None}]
     assert cli.main(["query", sql, "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["A,B", '1,"x,y"', "2,"]
     assert cli.main(["query", sql]) == 0
-    assert capsys.readouterr().out.splitlines() == ["A  B", "-  ---", "1  x,y", "2", "(2 rows)"]
+    assert capsys.readouterr().out.splitlines() == ["A  B", "-  ----", "1  x,y", "2  NULL", "(2 rows)"]
     assert cli.main(["query", "SELECT * FROM NO_SUCH_DB.NOPE.NADA"]) == 1
     assert "query failed" in capsys.readouterr().err
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -32,9 +33,15 @@ def test_table():
     assert printed("table") == (
         "id  name     posted      seen_at              price\n"
         "--  -------  ----------  -------------------  -----\n"
-        "1   Nhà phố  2024-01-02  2024-01-02T03:04:05\n"  # trailing blanks of a NULL at the end are cut
-        '22  x, "y"                                    1.5\n'
+        "1   Nhà phố  2024-01-02  2024-01-02T03:04:05  NULL\n"
+        '22  x, "y"   NULL        NULL                 1.5\n'
         "(2 rows)\n"
+    )
+
+
+def test_table_tells_null_from_empty_string():
+    assert printed("table", ["a", "b"], [("", None), (None, "")]) == (
+        "a     b\n----  ----\n      NULL\nNULL\n(2 rows)\n"
     )
 
 
@@ -50,11 +57,18 @@ def test_table_without_rows():
 
 
 def test_csv():
-    # csv.writer's own line ending is \r\n; quoting only where needed
+    # \r\n line endings as csv.writer; quoting only where needed; a NULL is an empty unquoted field
     assert printed("csv") == (
         'id,name,posted,seen_at,price\r\n1,Nhà phố,2024-01-02,2024-01-02T03:04:05,\r\n22,"x, ""y""",,,1.5\r\n'
     )
-    # NOTE (left alone): NULL and the empty string both print as an empty field, so they cannot be told apart
+
+
+def test_csv_tells_null_from_empty_string():
+    text = printed("csv", ["a", "b", "c"], [("", None, "line\nbreak"), (None, "", 'q"')])
+    assert text == 'a,b,c\r\n"",,"line\nbreak"\r\n,"","q"""\r\n'
+    import csv
+
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["a", "b", "c"], ["", "", "line\nbreak"], ["", "", 'q"']]
 
 
 def test_json():
@@ -62,30 +76,59 @@ def test_json():
     assert text == (
         "[\n"
         "  {\n"
-        '    "id": "1",\n'
+        '    "id": 1,\n'
         '    "name": "Nhà phố",\n'
         '    "posted": "2024-01-02",\n'
         '    "seen_at": "2024-01-02T03:04:05",\n'
-        '    "price": ""\n'
+        '    "price": null\n'
         "  },\n"
         "  {\n"
-        '    "id": "22",\n'
+        '    "id": 22,\n'
         '    "name": "x, \\"y\\"",\n'
-        '    "posted": "",\n'
-        '    "seen_at": "",\n'
-        '    "price": "1.5"\n'
+        '    "posted": null,\n'
+        '    "seen_at": null,\n'
+        '    "price": 1.5\n'
         "  }\n"
         "]\n"
     )
-    # NOTE (left alone, looks wrong): every value is written as text, so in JSON a NULL becomes "" rather
-    # than null and numbers become strings ("1.5", not 1.5); a reader of the JSON cannot tell NULL from ""
-    assert json.loads(text)[0]["price"] == "" and json.loads(text)[1]["price"] == "1.5"
+
+
+def test_json_types():
+    columns = ["s", "b", "dec", "whole", "nan", "inf", "t", "v", "bad_v", "not_v"]
+    row = (
+        "",
+        True,
+        Decimal("0.8"),
+        Decimal("9000000000"),
+        float("nan"),
+        float("-inf"),
+        dt.time(1, 2, 3),
+        '{"a": [1, null]}',
+        "not json",
+        '{"a": 1}',
+    )
+    out = io.StringIO()
+    print_rows(columns, [row, (None,) * len(columns)], "json", out=out, json_columns={"v", "bad_v", "nan"})
+    assert json.loads(out.getvalue()) == [
+        {
+            "s": "",
+            "b": True,
+            "dec": 0.8,
+            "whole": 9000000000,
+            "nan": "NaN",  # JSON has no NaN: written as a string, so the output stays valid JSON
+            "inf": "-Infinity",
+            "t": "01:02:03",
+            "v": {"a": [1, None]},  # VARIANT text embedded as JSON
+            "bad_v": "not json",
+            "not_v": '{"a": 1}',  # a VARCHAR that looks like JSON stays a string
+        },
+        dict.fromkeys(columns),
+    ]
 
 
 def test_print_rows_writes_to_stdout_by_default(capsys):
-    print_rows(["a"], [(None,)], "csv")
-    # a row of one empty field is written as "" (csv's way to tell it from a blank line)
-    assert capsys.readouterr().out == 'a\r\n""\r\n'
+    print_rows(["a"], [(None,), ("",)], "csv")
+    assert capsys.readouterr().out == 'a\r\n\r\n""\r\n'
 
 
 # --- settings -----------------------------------------------------------------------------------------
