@@ -89,6 +89,13 @@ def _dev(args: argparse.Namespace) -> int:
     if pipeline.embedded_needed():
         services.up()
     home = pipeline.dagster_home()
+    import dagster as dg
+
+    from medallion_assets.dev import runs
+
+    with dg.DagsterInstance.get() as instance:  # runs killed in an earlier session would hold pool slots
+        for run_id in runs.fail_dead_runs(instance):
+            print(f"run {run_id} had lost its process: marked failed, its pool slots freed")
     dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
     command = [
         dagster,

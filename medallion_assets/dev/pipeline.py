@@ -16,34 +16,71 @@ from pathlib import Path
 
 import dagster as dg
 
-from medallion_assets.dev import services
+from medallion_assets.dev import runs, services
 from medallion_assets.lib import settings
 from medallion_assets.lib.errors import MedallionError
 
 # Tables that are not assets of their own but belong in the summary.
 SIDE_TABLES = ("RAW_DB.LANDING.BRONZE_REJECTS",)
 
-DAGSTER_YAML = """\
-# Written by medallion for local runs: no welcome pop-up, one bronze loader at a time.
-nux:
-  enabled: false
-telemetry:
-  enabled: false
-concurrency:
-  pools:
-    default_limit: 1
-  runs:
-    max_concurrent_runs: 4
-"""
+DAGSTER_YAML_HEADER = (
+    "# Written by medallion for local runs: no welcome pop-up, one bronze loader at a time,\n"
+    "# runs whose process died are failed and their pool slots freed. Other settings are kept.\n"
+)
+# run_monitoring: the daemon asks LocalRunLauncher whether a run's worker process still exists,
+# fails runs whose worker is gone, and frees the pool slots of ended runs after a few seconds.
+DAGSTER_SETTINGS = {
+    "nux": {"enabled": False},
+    "telemetry": {"enabled": False},
+    "concurrency": {"pools": {"default_limit": 1}, "runs": {"max_concurrent_runs": 4}},
+    "run_launcher": {"module": "medallion_assets.dev.runs", "class": "LocalRunLauncher"},
+    "run_monitoring": {
+        "enabled": True,
+        "poll_interval_seconds": 10,
+        "start_timeout_seconds": 180,
+        "cancel_timeout_seconds": 180,
+        "free_slots_after_run_end_seconds": 5,
+    },
+}
+
+
+def _merged(current: dict, ours: dict) -> dict:
+    merged = dict(current)
+    for key, value in ours.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def write_dagster_yaml(config: Path) -> bool:
+    """Bring ``config`` up to medallion's settings, keeping any other setting in it; True when written.
+
+    Files written by older versions (no run monitoring, the default launcher) are upgraded in place.
+    """
+    import yaml
+
+    current = {}
+    if config.exists():
+        try:
+            current = yaml.safe_load(config.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise MedallionError(f"{config} is not valid YAML: {exc}") from None
+        if not isinstance(current, dict):
+            raise MedallionError(f"{config} must hold a YAML mapping of Dagster instance settings")
+    wanted = _merged(current, DAGSTER_SETTINGS)
+    if config.exists() and wanted == current:
+        return False
+    config.write_text(DAGSTER_YAML_HEADER + yaml.safe_dump(wanted, sort_keys=False))
+    return True
 
 
 def dagster_home() -> Path:
-    """$DAGSTER_HOME, or a folder under the medallion state (created with a local dagster.yaml)."""
+    """$DAGSTER_HOME, or a folder under the medallion state, with medallion's dagster.yaml settings."""
     home = Path(os.environ.get("DAGSTER_HOME") or services.medallion_home() / "dagster")
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    write_dagster_yaml(home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -76,6 +113,8 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
         from medallion_assets.definitions import defs
 
         instance = dg.DagsterInstance.get()
+        for run_id in runs.fail_dead_runs(instance):
+            print(f"run {run_id} had lost its process: marked failed, its pool slots freed")
         result = defs.get_implicit_global_asset_job_def().execute_in_process(instance=instance, raise_on_error=False)
         summary = summarize(defs, result)
     except MedallionError as exc:
