@@ -43,6 +43,27 @@ observe_source_schedule = dg.ScheduleDefinition(
 )
 
 
+_FAILED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+def run_request_for(
+    context: dg.SensorEvaluationContext, sensor_name: str, key: str, tags: dict[str, str]
+) -> dg.RunRequest:
+    """A run request for the oldest unhandled change `key`. Dagster never starts two runs with one run key,
+    so after a run for `key` failed (an outage mid-run, a killed run) the next tick asks again under
+    `key#2`, `key#3`, ...: a failed run is retried by the next tick instead of blocking the sensor forever."""
+    attempt, run_key = 1, key
+    while True:
+        filters = dg.RunsFilter(tags={"dagster/sensor_name": sensor_name, "dagster/run_key": run_key})
+        runs = context.instance.get_runs(filters=filters, limit=1)
+        if not runs or runs[0].status not in _FAILED:
+            break
+        attempt += 1
+        run_key = f"{key}#{attempt}"
+    context.update_cursor(run_key)
+    return dg.RunRequest(run_key=run_key, tags=tags)
+
+
 def skip_for_outage(context: dg.SensorEvaluationContext, exc: ServiceUnavailable) -> dg.SkipReason:
     """A tick that could not reach a server skips, saying which server and why.
 

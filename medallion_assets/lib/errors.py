@@ -21,3 +21,8 @@ class ServiceUnavailable(MedallionError):
     def __init__(self, message: str, service: str = ""):
         super().__init__(message)
         self.service = service  # "MongoDB", "Kafka" or "Snowflake"
+
+
+class MissingObject(MedallionError):
+    """A statement named a database, schema or table the warehouse does not have (Snowflake error 002003),
+    e.g. before `warehouse_schema` ever ran on a new deployment."""

@@ -22,11 +22,12 @@ from snowflake.connector import SnowflakeConnection
 from snowflake.connector.errors import DatabaseError, Error, OperationalError
 
 from medallion_assets.lib import settings
-from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
+from medallion_assets.lib.errors import MedallionError, MissingObject, ServiceUnavailable
 
 # The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
 # (see [tool.setuptools] in pyproject.toml); found through the import system, never by path walking.
 SQL_PACKAGE = "medallion_assets.sql"
+OBJECT_DOES_NOT_EXIST = 2003  # Snowflake's errno for "Object ... does not exist or not authorized"
 
 
 def sql_root():
@@ -98,7 +99,8 @@ def execute(
     try:
         return conn.cursor().execute(_with_names(load_sql(name), names), params or None)
     except Error as exc:
-        raise MedallionError(f"SQL sql/{name}.sql failed: {exc.msg}") from exc
+        kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
+        raise kind(f"SQL sql/{name}.sql failed: {exc.msg}") from exc
 
 
 def fetch_all(

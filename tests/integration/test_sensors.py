@@ -13,11 +13,34 @@ from medallion_assets.dev import seeding
 from medallion_assets.lib.errors import ServiceUnavailable
 from tests.integration.test_ingestion_bronze import run, seed
 
+INSTANCE = dg.DagsterInstance.ephemeral()
 
-def tick(sensor, stack, cursor=None):
-    context = dg.build_sensor_context(resources=stack, cursor=cursor)
+
+def tick(sensor, stack, cursor=None, instance=INSTANCE):
+    context = dg.build_sensor_context(resources=stack, cursor=cursor, instance=instance)
     result = sensor(context)
     return result, context.cursor
+
+
+BY_SENSOR = {"dagster/sensor_name": "mongo_changes_sensor"}
+
+
+def test_a_failed_run_is_retried_by_the_next_tick_under_a_new_key(stack):
+    from dagster._core.test_utils import create_run_for_test
+
+    instance = dg.DagsterInstance.ephemeral()
+    seed(stack, 5)
+    first, cursor = tick(mongo_changes_sensor, stack, instance=instance)
+    assert tick(mongo_changes_sensor, stack, cursor, instance)[0].run_key == first.run_key  # not started yet
+    create_run_for_test(
+        instance, status=dg.DagsterRunStatus.FAILURE, tags={"dagster/run_key": first.run_key, **BY_SENSOR}
+    )
+    retry, cursor = tick(mongo_changes_sensor, stack, cursor, instance)
+    assert retry.run_key == f"{first.run_key}#2"
+    create_run_for_test(
+        instance, status=dg.DagsterRunStatus.STARTED, tags={"dagster/run_key": retry.run_key, **BY_SENSOR}
+    )
+    assert tick(mongo_changes_sensor, stack, cursor, instance)[0].run_key == retry.run_key  # in flight: same key
 
 
 def test_mongo_sensor_requests_one_run_per_unshipped_change(stack):

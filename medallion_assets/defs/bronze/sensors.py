@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import skip_for_outage
+from medallion_assets.defs.automation import run_request_for, skip_for_outage
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.bronze_loader import stored_positions
 from medallion_assets.lib.errors import ServiceUnavailable
@@ -35,9 +35,6 @@ def kafka_backlog_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResour
     lag = {p: ends[p] - positions.get(p, 0) for p in partitions if ends[p] > positions.get(p, 0)}
     if not lag:
         return dg.SkipReason("bronze has loaded every message in the topic")
-    run_key = "kafka:" + ",".join(f"{p}@{positions.get(p, 0)}" for p in sorted(partitions))
-    context.update_cursor(run_key)
-    return dg.RunRequest(
-        run_key=run_key,
-        tags={"medallion/trigger": "kafka_backlog_sensor", "medallion/lag": str(sum(lag.values()))},
-    )
+    key = "kafka:" + ",".join(f"{p}@{positions.get(p, 0)}" for p in sorted(partitions))
+    tags = {"medallion/trigger": "kafka_backlog_sensor", "medallion/lag": str(sum(lag.values()))}
+    return run_request_for(context, "kafka_backlog_sensor", key, tags)

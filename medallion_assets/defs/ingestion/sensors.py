@@ -3,10 +3,10 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import skip_for_outage
+from medallion_assets.defs.automation import run_request_for, skip_for_outage
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.cdc import ChangeReader, load_cursor
-from medallion_assets.lib.errors import ServiceUnavailable
+from medallion_assets.lib.errors import MissingObject, ServiceUnavailable
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
 
@@ -15,6 +15,8 @@ INGEST_SELECTION = dg.AssetSelection.assets("warehouse_schema", "data_ingestion"
 ingest_job = dg.define_asset_job(
     "ingest_job", selection=INGEST_SELECTION, description="Mongo -> Kafka -> bronze, with the bronze checks."
 )
+
+TAGS = {"medallion/trigger": "mongo_changes_sensor"}
 
 
 @dg.sensor(
@@ -30,12 +32,15 @@ def mongo_changes_sensor(
     try:
         with warehouse.connect(snowflake) as conn:
             cursor = load_cursor(conn, mongo.source_name, kafka.topic)
+    except MissingObject:  # a new deployment: ingest_job's warehouse_schema step creates the tables
+        return run_request_for(context, "mongo_changes_sensor", f"setup:{mongo.source_name}:{kafka.topic}", TAGS)
+    except ServiceUnavailable as exc:
+        return skip_for_outage(context, exc)
+    try:
         with mongo.get_collection() as collection:
             pending = ChangeReader(collection, batch_size=1).first_pending(cursor)
     except ServiceUnavailable as exc:  # an outage skips the tick; anything else fails it, visibly
         return skip_for_outage(context, exc)
     if pending is None:
         return dg.SkipReason("MongoDB has no change after the stored cursor")
-    run_key = f"mongo:{pending}"
-    context.update_cursor(run_key)
-    return dg.RunRequest(run_key=run_key, tags={"medallion/trigger": "mongo_changes_sensor"})
+    return run_request_for(context, "mongo_changes_sensor", f"mongo:{pending}", TAGS)
