@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install browser pipeline dev test lint format bench services-up services-down clean
+.PHONY: install browser postgres pipeline dev test lint format bench services-up services-down clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,20 @@ browser:
 		echo "chromium is missing and cannot be installed here: the browser tests will be skipped"; \
 	fi
 
+## PostgreSQL for the Dagster-on-PostgreSQL test (Debian package); skipped with a message where it cannot be installed
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian package postgresql for the Dagster-on-PostgreSQL test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+			|| echo "could not install postgresql: the PostgreSQL deployment test will be skipped"; \
+	else \
+		echo "postgresql is missing and cannot be installed here: the PostgreSQL deployment test will be skipped"; \
+	fi
+
 ## make test: the whole pytest suite (starts its own servers on free ports)
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -q
 
 ## make lint: ruff's formatter (check only) and linter, as configured in pyproject.toml

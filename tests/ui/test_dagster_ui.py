@@ -12,20 +12,17 @@ import html
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from medallion_assets.defs.resources import mongo_resource
 from medallion_assets.dev import pipeline, seeding, services
+from tests.ui.dagster_dev import ASSET_JOB, dagster_dev, graphql, launch, wait_for, wait_for_run
 
 ARTIFACTS = services.PROJECT_ROOT / "test-artifacts"
-LOCATION = "medallion_assets"
 
 CHECKS_QUERY = """
 query {
@@ -41,17 +38,6 @@ query {
 }
 """
 
-LAUNCH_MUTATION = """
-mutation($selector: JobOrPipelineSelector!) {
-  launchPipelineExecution(executionParams: {selector: $selector, mode: "default"}) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on PythonError { message }
-    ... on RunConfigValidationInvalid { errors { message } }
-  }
-}
-"""
-
 EXECUTIONS_QUERY = """
 query($assetKey: AssetKeyInput!, $checkName: String!) {
   assetCheckExecutions(assetKey: $assetKey, checkName: $checkName, limit: 25) {
@@ -60,31 +46,9 @@ query($assetKey: AssetKeyInput!, $checkName: String!) {
 }
 """
 
-RUN_QUERY = """
-query($runId: ID!) { runOrError(runId: $runId) { ... on Run { status } } }
-"""
-
 RUNS_QUERY = """
 query { runsOrError(limit: 50) { ... on Runs { results { runId status tags { key value } } } } }
 """
-
-
-def graphql(url: str, query: str, variables: dict | None = None) -> dict:
-    response = requests.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
-    response.raise_for_status()
-    body = response.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]
-
-
-def wait_for(predicate, timeout: float, interval: float = 1.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -96,51 +60,14 @@ def dagster_ui(services_home, tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster-ui-home")
     os.environ["DAGSTER_HOME"] = str(home)
     pipeline.dagster_home()  # writes dagster.yaml (no pop-up, pools)
-    port = services.free_port()
-    log = open(home / "dagster-dev.log", "wb")  # noqa: SIM115 (the server writes to it until the fixture ends)
-    dagster = str(Path(sys.executable).parent / "dagster")
-    process = subprocess.Popen(
-        [dagster, "dev", "-w", str(services.PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
-        cwd=services.PROJECT_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def loaded():
-        try:
-            data = graphql(
-                url,
-                "{ workspaceOrError { ... on Workspace { locationEntries { name "
-                "locationOrLoadError { __typename } } } } }",
-            )
-        except (requests.RequestException, AssertionError):
-            return False
-        entries = data["workspaceOrError"]["locationEntries"]
-        return entries and entries[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
-
-    try:
-        wait_for(loaded, 120, what=f"dagster dev on {url} (log: {home / 'dagster-dev.log'})")
+    with dagster_dev(home) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 def resolved_collection():
     from medallion_assets.defs.resources import resolved
 
     return resolved(mongo_resource()).get_collection()
-
-
-def run_status(url: str, run_id: str) -> str:
-    return graphql(url, RUN_QUERY, {"runId": run_id})["runOrError"]["status"]
 
 
 def check_results(url: str, run_id: str) -> dict[str, dict[str, str]]:
@@ -156,16 +83,8 @@ def check_results(url: str, run_id: str) -> dict[str, dict[str, str]]:
 
 
 def test_materialize_all_through_graphql_and_every_check_passes(dagster_ui):
-    selector = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": "__ASSET_JOB"}
-    launched = graphql(dagster_ui, LAUNCH_MUTATION, {"selector": selector})["launchPipelineExecution"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-    status = wait_for(
-        lambda: (s := run_status(dagster_ui, run_id)) in ("SUCCESS", "FAILURE", "CANCELED") and s,
-        300,
-        what=f"run {run_id}",
-    )
-    assert status == "SUCCESS"
+    run_id = launch(dagster_ui, ASSET_JOB)
+    assert wait_for_run(dagster_ui, run_id, 300) == "SUCCESS"
     results = check_results(dagster_ui, run_id)
     assert set(results["bronze_real_estate"]) == {
         "bronze_offsets_unique",

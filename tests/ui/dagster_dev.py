@@ -1,0 +1,116 @@
+"""Helpers shared by the UI tests: start `dagster dev` on a free port, talk GraphQL to it, wait."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import requests
+
+from medallion_assets.dev import services
+
+LOCATION = "medallion_assets"
+ASSET_JOB = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": "__ASSET_JOB"}
+
+LAUNCH_MUTATION = """
+mutation($selector: JobOrPipelineSelector!) {
+  launchPipelineExecution(executionParams: {selector: $selector, mode: "default"}) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+
+RUN_QUERY = """
+query($runId: ID!) { runOrError(runId: $runId) { ... on Run { status } } }
+"""
+
+WORKSPACE_QUERY = (
+    "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }"
+)
+
+
+def graphql(url: str, query: str, variables: dict | None = None) -> dict:
+    response = requests.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+    response.raise_for_status()
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def wait_for(predicate, timeout: float, interval: float = 1.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def run_status(url: str, run_id: str) -> str:
+    return graphql(url, RUN_QUERY, {"runId": run_id})["runOrError"]["status"]
+
+
+def launch(url: str, selector: Mapping) -> str:
+    """Launch a run through GraphQL `launchPipelineExecution`; returns its run id."""
+    launched = graphql(url, LAUNCH_MUTATION, {"selector": dict(selector)})["launchPipelineExecution"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return launched["run"]["runId"]
+
+
+def wait_for_run(url: str, run_id: str, timeout: float) -> str:
+    """The run's final status (SUCCESS, FAILURE or CANCELED)."""
+    return wait_for(
+        lambda: (s := run_status(url, run_id)) in ("SUCCESS", "FAILURE", "CANCELED") and s,
+        timeout,
+        what=f"run {run_id}",
+    )
+
+
+@contextlib.contextmanager
+def dagster_dev(home: Path, env: Mapping[str, str] | None = None, timeout: float = 120) -> Iterator[str]:
+    """`dagster dev` (webserver + daemon) with DAGSTER_HOME=home on a free port; yields its URL once the
+    code location has loaded, and stops the whole process group afterwards. Output goes to home/dagster-dev.log."""
+    port = services.free_port()
+    log_path = home / "dagster-dev.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (the server writes to it until the context ends)
+    dagster = str(Path(sys.executable).parent / "dagster")
+    process = subprocess.Popen(
+        [dagster, "dev", "-w", str(services.PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=services.PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, **(env or {}), "DAGSTER_HOME": str(home)},
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def loaded():
+        if process.poll() is not None:
+            raise AssertionError(f"dagster dev exited with {process.returncode}: see {log_path}")
+        try:
+            entries = graphql(url, WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
+        except (requests.RequestException, AssertionError):
+            return False
+        return entries and entries[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+
+    try:
+        wait_for(loaded, timeout, what=f"dagster dev on {url} (log: {log_path})")
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
