@@ -67,6 +67,8 @@ def test_dagster_yaml_queues_runs_monitors_them_and_limits_the_pools(instance_co
     monitoring = instance_config["run_monitoring"]
     assert monitoring["enabled"] is True
     assert 60 <= monitoring["start_timeout_seconds"] <= 900 and 60 <= monitoring["cancel_timeout_seconds"] <= 900
+    assert monitoring["max_runtime_seconds"] == 6 * 3600  # a killed subprocess worker releases its slots
+    assert monitoring["free_slots_after_run_end_seconds"] == 60
     concurrency = instance_config["concurrency"]
     assert concurrency["pools"] == {"default_limit": 1}  # bronze_loader is not configured otherwise: limit 1
     assert concurrency["runs"]["max_concurrent_runs"] == 4
