@@ -187,6 +187,11 @@ def test_a_run_on_the_deployed_instance_lands_in_postgres(deployment):
             (run_id, json.dumps(["bronze_real_estate"])),
         )
         assert dict(cur.fetchall()) == dict.fromkeys(BRONZE_CHECKS, "SUCCEEDED")
+        # bronze_loader's pool lives in PostgreSQL too: one slot (default_limit 1), free again after the run.
+        cur.execute(
+            "SELECT run_id FROM concurrency_slots WHERE concurrency_key = 'bronze_loader' AND NOT deleted",
+        )
+        assert cur.fetchall() == [(None,)]
 
     from dagster._serdes import deserialize_value
 
