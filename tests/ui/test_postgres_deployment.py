@@ -180,8 +180,13 @@ def test_a_run_on_the_deployed_instance_lands_in_postgres(deployment):
             " ORDER BY id",
             (run_id,),
         )
-        materialized = {json.loads(key)[0]: event for key, event in cur.fetchall()}
-        assert set(materialized) == {"warehouse_schema", "data_ingestion", "bronze_real_estate"}
+        rows = cur.fetchall()
+        assert sorted(json.loads(key)[0] for key, _ in rows) == [
+            "bronze_real_estate",
+            "data_ingestion",
+            "warehouse_schema",
+        ]
+        materialized = {json.loads(key)[0]: event for key, event in rows}
         cur.execute(
             "SELECT check_name, execution_status FROM asset_check_executions WHERE run_id = %s AND asset_key = %s",
             (run_id, json.dumps(["bronze_real_estate"])),
