@@ -109,10 +109,14 @@ GOLD_NEW = "SELECT COUNT(*) AS n FROM ANALYTICS_DB.DWH.GOLD_ML_FEATURES WHERE id
 VIEW_NEW = "SELECT COUNT(*) AS n FROM ANALYTICS_DB.SEMANTIC.V_PROPERTY_LISTINGS WHERE id IN ({ids})"
 
 
-def test_sensors_carry_new_documents_to_gold_and_views_without_a_click(dagster_ui):
+def test_sensors_carry_new_documents_to_gold_and_views_without_a_click(dagster_ui, services_home):
     from medallion_assets.defs.resources import resolved, snowflake_resource
     from medallion_assets.lib import warehouse
 
+    # What a reboot does to the embedded servers, with the UI and daemon still running: everything must
+    # carry on by itself (databases visible again, sensors and automation pick up the new documents).
+    assert services.down(services_home) == ["snowflake", "kafka", "s3", "mongo"]
+    services.up(home=services_home)
     with resolved_collection() as collection:
         seeding.insert(collection, 100, random_seed=12)
         new_ids = [str(d["_id"]) for d in collection.find({}, {"_id": 1}).sort("_id", -1).limit(100)]
