@@ -199,7 +199,7 @@ def up(ports: Ports | None = None, home: Path | None = None) -> Ports:
     if ports is None:
         ports = Ports.configured()
     elif recorded.exists() and any(_running_pid(home, n) for n in SERVICE_NAMES):
-        current = Ports.configured()
+        current = Ports(**json.loads(recorded.read_text())["ports"])  # this home's, not $MEDALLION_HOME's
         if current != ports:
             raise MedallionError(f"services under {home} already run on {current}; stop them first")
     recorded.write_text(json.dumps({"ports": asdict(ports)}, indent=2))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
-from confluent_kafka import KafkaError, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from pydantic import Field
 
 from medallion_assets.lib import warehouse
@@ -239,13 +239,42 @@ class LoadReport:
         return {p: max(0, self.end_offsets.get(p, 0) - self.positions.get(p, 0)) for p in self.positions}
 
 
+class BrokerWatch:
+    """Notices, through the consumer's error callback, that every broker went away.
+
+    The client keeps reconnecting by itself and `consume` just returns nothing, so without this a load
+    whose broker died would stop at the idle timeout and report success with part of the topic.
+    """
+
+    def __init__(self, kafka: KafkaResource):
+        self.kafka = kafka
+        self.all_down: str | None = None
+
+    def on_error(self, error) -> None:
+        if error.code() == KafkaError._ALL_BROKERS_DOWN:
+            self.all_down = error.str()
+
+    def confirm(self, consumer) -> None:
+        """Raise when no broker answers within the resource's timeout; a broker that is back clears the flag."""
+        try:
+            consumer.list_topics(self.kafka.topic, timeout=self.kafka.timeout_s)
+        except KafkaException:
+            raise MedallionError(
+                f"Kafka at {self.kafka.bootstrap_servers} stopped answering while loading {self.kafka.topic} "
+                f"into bronze ({self.all_down}); the batch in progress was not published, rerun once it answers"
+            ) from None
+        self.all_down = None
+
+
 def load_topic(conn, kafka: KafkaResource, source: str, config: BronzeConfig, log=None) -> LoadReport:
     """Drain the topic from the stored positions into bronze, batch by batch."""
     partitions = kafka.partitions(create=True)
     positions = {p: 0 for p in partitions} | stored_positions(conn, kafka.topic)
     report = LoadReport(positions=dict(positions))
+    watch = BrokerWatch(kafka)
     consumer = kafka.consumer(
         group_id=f"medallion-{CONSUMER_NAME}",
+        error_cb=watch.on_error,
         **{
             # large fetches: each fetch of the embedded broker reads from its S3 log
             "queued.max.messages.kbytes": 262144,
@@ -268,10 +297,14 @@ def load_topic(conn, kafka: KafkaResource, source: str, config: BronzeConfig, lo
                     if error is not None:
                         if error.code() == KafkaError._PARTITION_EOF:
                             continue
-                        raise MedallionError(f"Kafka fetch from {kafka.topic} failed: {error.str()}")
+                        raise MedallionError(
+                            f"Kafka at {kafka.bootstrap_servers}: fetch from {kafka.topic} failed: {error.str()}"
+                        )
                     batch.add(message)
                 if messages:
                     last_message = time.monotonic()
+                elif watch.all_down:
+                    watch.confirm(consumer)
                 report.end_offsets = _cached_ends(consumer, kafka.topic, partitions)
                 caught_up = len(report.end_offsets) == len(partitions) and all(
                     {**report.positions, **batch.next_offsets}.get(p, 0) >= report.end_offsets[p] for p in partitions

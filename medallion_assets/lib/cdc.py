@@ -358,8 +358,9 @@ class KafkaSender:
     caller saves its cursor after that, never before.
     """
 
-    def __init__(self, producer, topic: str, flush_timeout_s: float):
+    def __init__(self, producer, topic: str, flush_timeout_s: float, server: str = "the broker"):
         self.producer, self.topic, self.flush_timeout_s = producer, topic, flush_timeout_s
+        self.server = server  # bootstrap servers, named in errors
         self.unconfirmed = 0
         self.failures: list[str] = []
 
@@ -387,7 +388,13 @@ class KafkaSender:
     def acknowledge(self) -> None:
         remaining = self.producer.flush(self.flush_timeout_s)
         if remaining:
-            raise MedallionError(f"Kafka did not acknowledge {remaining} messages within {self.flush_timeout_s}s")
+            raise MedallionError(
+                f"Kafka at {self.server} did not acknowledge {remaining} messages to {self.topic} within "
+                f"{self.flush_timeout_s}s; the cursor stays at the last acknowledged message, rerun once it answers"
+            )
         if self.failures:
-            raise MedallionError(f"Kafka rejected {len(self.failures)} messages, e.g. {self.failures[0]}")
+            raise MedallionError(
+                f"Kafka at {self.server} rejected {len(self.failures)} messages to {self.topic}, "
+                f"e.g. {self.failures[0]}; the cursor stays at the last acknowledged message"
+            )
         self.unconfirmed = 0

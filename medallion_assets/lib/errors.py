@@ -11,11 +11,13 @@ class MedallionError(RuntimeError):
 
 
 class ServiceUnavailable(MedallionError):
-    """A server (MongoDB, Kafka, the warehouse) could not be reached or refused the connection.
+    """A server (MongoDB, Kafka, the warehouse) could not be reached, refused the connection, or stopped
+    answering in the middle of a step.
 
-    Raised only where a client connects, so callers can tell an outage (wait and retry: a
-    sensor skips its tick) from every other failure (a bug or bad data: a sensor's tick fails).
-    The message names the server and why, in one line, without secrets.
+    Callers can tell an outage (wait and retry: a sensor skips its tick; a rerun once the server is back
+    catches up, since whatever was committed stays and nothing half-done is visible) from every other
+    failure (a bug or bad data: a sensor's tick fails). The message names the server and why, in one
+    line, without secrets.
     """
 
     def __init__(self, message: str, service: str = ""):

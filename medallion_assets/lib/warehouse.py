@@ -73,7 +73,29 @@ def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator
         context.__exit__(type(exc), exc, exc.__traceback__)
         raise
     else:
-        context.__exit__(None, None, None)
+        try:
+            context.__exit__(None, None, None)  # COMMIT and close
+        except OperationalError as exc:
+            raise _unreachable(conn, "the final COMMIT", exc) from None
+
+
+def server_name(conn: SnowflakeConnection) -> str:
+    """The warehouse as a person knows it (host and port, never credentials)."""
+    return f"Snowflake at {conn.host}:{conn.port}"
+
+
+def _unreachable(conn: SnowflakeConnection, what: str, exc: Error) -> MedallionError:
+    """A lost or refused connection in the middle of a step, as one line that names the server."""
+    detail = (exc.msg or str(exc)).splitlines()[0]
+    if "Connection refused" in detail:
+        detail = "connection refused"
+    elif len(detail) > 200:
+        detail = detail[:200] + "..."
+    return ServiceUnavailable(
+        f"{server_name(conn)} stopped answering during {what} ({detail}); statements already committed stay, "
+        "rerun the step once it answers",
+        service="Snowflake",
+    )
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -98,6 +120,8 @@ def execute(
     """Run ``sql/<name>.sql`` with bound parameters; returns the cursor."""
     try:
         return conn.cursor().execute(_with_names(load_sql(name), names), params or None)
+    except OperationalError as exc:  # the server went away (or the network): not a fault of the SQL
+        raise _unreachable(conn, f"sql/{name}.sql", exc) from None
     except Error as exc:
         kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
         raise kind(f"SQL sql/{name}.sql failed: {exc.msg}") from exc
@@ -139,16 +163,29 @@ def transaction(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
         yield conn
         return
     cursor = conn.cursor()
-    cursor.execute("BEGIN")
+    _control(conn, cursor, "BEGIN")
     conn._medallion_transaction = True
     try:
         yield conn
+    except ServiceUnavailable:
+        conn._medallion_transaction = False
+        raise  # nobody to roll back with; the server drops an uncommitted transaction by itself
     except BaseException:
         conn._medallion_transaction = False
-        cursor.execute("ROLLBACK")
+        try:
+            cursor.execute("ROLLBACK")
+        except Error:
+            pass  # keep the error that made us roll back; an unfinished transaction never commits
         raise
     conn._medallion_transaction = False
-    cursor.execute("COMMIT")
+    _control(conn, cursor, "COMMIT")
+
+
+def _control(conn: SnowflakeConnection, cursor, statement: str) -> None:
+    try:
+        cursor.execute(statement)
+    except OperationalError as exc:
+        raise _unreachable(conn, statement, exc) from None
 
 
 def merge_in_transaction() -> bool:

@@ -13,7 +13,7 @@ from medallion_assets.lib import warehouse
 from medallion_assets.lib.cdc import ChangeReader, HistoryLost, KafkaSender, live_ids, load_cursor, save_cursor
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
-from medallion_assets.lib.mongo import MongoResource
+from medallion_assets.lib.mongo import MongoResource, redact_uri
 
 
 class IngestionConfig(dg.Config):
@@ -60,14 +60,14 @@ def data_ingestion(
             config.watermark_field,
             live_ids=lambda: live_ids(conn, kafka.topic),
         )
-        cursor = load_cursor(conn, mongo.source_name, kafka.topic)
-        if cursor is None:
-            cursor = reader.initial_cursor()
-            save_cursor(conn, mongo.source_name, kafka.topic, cursor)
-        resnapshot_reason = cursor.resnapshot_reason  # a snapshot taken again that a killed run left unfinished
-        sender = KafkaSender(producer, kafka.topic, config.flush_timeout_s)
+        sender = KafkaSender(producer, kafka.topic, config.flush_timeout_s, server=kafka.bootstrap_servers)
         batches = resnapshots = 0
         try:
+            cursor = load_cursor(conn, mongo.source_name, kafka.topic)
+            if cursor is None:
+                cursor = reader.initial_cursor()
+                save_cursor(conn, mongo.source_name, kafka.topic, cursor)
+            resnapshot_reason = cursor.resnapshot_reason  # a new snapshot that a killed run left unfinished
             while True:
                 try:
                     cursor, count = _ship(reader, cursor, sender, config, conn, mongo.source_name, kafka.topic)
@@ -85,7 +85,14 @@ def data_ingestion(
                     cursor.resnapshot_reason = resnapshot_reason
                     save_cursor(conn, mongo.source_name, kafka.topic, cursor)
         except PyMongoError as exc:
-            raise MedallionError(f"reading {mongo.source_name} failed: {type(exc).__name__}: {exc}") from None
+            # e.g. the server went away mid-read: the cursor stays at the last acknowledged group, so a
+            # rerun once it is back re-sends at most that group
+            detail = str(exc).splitlines()[0][:300] if str(exc) else ""
+            raise MedallionError(
+                f"MongoDB at {redact_uri(mongo.uri)} failed while reading {mongo.database}.{mongo.collection} "
+                f"({type(exc).__name__}: {detail}); the cursor stays at the last acknowledged message, rerun "
+                "once the server answers"
+            ) from None
     elapsed = time.monotonic() - started
     kinds = ("snapshot", "insert", "update", "delete", "watermark", "resnapshot_tombstone")
     sent = sum(v for k, v in reader.stats.items() if k in kinds)
