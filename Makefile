@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install browser postgres pipeline dev test lint format bench services-up services-down clean
+.PHONY: install browser postgres pipeline dev test lint format bench chaos services-up services-down clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ format: $(STAMP)
 ## make test; `make bench SIZES=20000` for a quick run. Results in benchmarks/results/ (see benchmarks/README.md)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --sizes "$${SIZES:-100000,1000000}"
+
+## make chaos: pipelines killed at random moments (and servers every third round) on its own services, then every
+## layer compared with MongoDB; not part of make test. `make chaos ROUNDS=5`. Results in benchmarks/results/chaos-*
+chaos: $(STAMP)
+	$(BIN)/python -m benchmarks.chaos --rounds "$${ROUNDS:-20}"
 
 services-up: $(STAMP)
 	$(BIN)/medallion services up

@@ -1,0 +1,25 @@
+"""The short chaos run: 3 rounds of killed pipelines (one with a killed server), then every layer vs MongoDB."""
+
+import json
+
+import pytest
+
+from benchmarks import chaos
+
+
+@pytest.mark.chaos
+@pytest.mark.timeout(420)
+def test_short_chaos_run_loses_and_doubles_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = chaos.main(
+        [
+            "--rounds", "3", "--documents", "500", "--changes", "40", "--run-timeout", "120",
+            "--home", str(tmp_path / "home"), "--results", str(tmp_path / "results"),
+        ]
+    )  # fmt: skip
+    report = json.loads(next((tmp_path / "results").glob("chaos-*.json")).read_text())
+    assert report["failures"] == [], report["failures"]
+    assert code == 0
+    assert report["storm"]["run_kills"] >= 1 and report["storm"]["server_kills"] == 1
+    assert report["comparison"]["lost"] == 0 and report["comparison"]["doubled"] == 0
+    assert report["comparison"]["silver_rows"] == report["comparison"]["mongo_documents"]
