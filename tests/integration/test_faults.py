@@ -121,13 +121,6 @@ def query(stack, sql: str, params: dict | None = None) -> list[tuple]:
         return conn.cursor().execute(sql, params).fetchall()
 
 
-def reattach(stack) -> None:
-    # The restarted embedded warehouse attaches a database only once a connection names it or creates it;
-    # another change makes the launcher re-attach them at start. Until then, do what warehouse_schema does.
-    with warehouse.connect(stack["snowflake"]) as conn:
-        warehouse.apply_setup(conn)
-
-
 def mongo_ids(stack) -> set[str]:
     with stack["mongo"].get_collection() as collection:
         return {str(d["_id"]) for d in collection.find({}, {"_id": 1})}
@@ -273,7 +266,6 @@ def test_warehouse_killed_during_silver(stack, servers, monkeypatch):
 
     monkeypatch.undo()
     servers.restart()
-    reattach(stack)
     middle = snapshot(stack, "STAGING_DB.CLEANED.SILVER_REAL_ESTATE")
     assert middle == before
     assert materialize(stack, [silver_assets.silver_real_estate, gold_assets.gold_tables]).success
@@ -295,7 +287,6 @@ def test_warehouse_killed_during_gold(stack, servers, monkeypatch):
 
     monkeypatch.undo()
     servers.restart()
-    reattach(stack)
     middle = {table: snapshot(stack, table) for table in GOLD_TABLES}
     assert materialize(stack, [gold_assets.gold_tables]).success
     after = {table: snapshot(stack, table) for table in GOLD_TABLES}
