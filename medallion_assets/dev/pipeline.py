@@ -3,7 +3,8 @@
 Starts the embedded services that are needed, seeds an empty source, then runs
 the whole asset graph with every check through a real Dagster instance (so the
 UI shows the materializations afterwards), and prints rows per table and each
-check's result. Exits non-zero when a run step or a blocking check fails.
+check's result, and what it skipped and why (too little data for the price model, checks with nothing to
+judge yet). Exits non-zero when a run step or a blocking check fails; a skip is not a failure.
 """
 
 from __future__ import annotations
@@ -125,6 +126,41 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
     return 0 if result.success and not summary.blocking_failures else 1
 
 
+def _skip_reason(metadata) -> str | None:
+    """The reason an asset or check recorded for skipping (metadata `skipped` and `reason`), else None."""
+    flag = (metadata or {}).get("skipped")
+    if flag is None or not getattr(flag, "value", flag):
+        return None
+    reason = metadata.get("reason")
+    return str(getattr(reason, "value", reason) or "no reason given")
+
+
+def skipped_assets(graph, result) -> tuple[list[tuple[str, str]], dict]:
+    """Assets of the run that were not materialized because they had nothing to do: those that said so (an
+    observation with `skipped` and a `reason`), and those Dagster skipped because such an upstream asset
+    produced nothing. Returns the summary lines and {asset key: why it was not materialized}."""
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    said = {}
+    for event in result.get_asset_observation_events():
+        observation = event.event_specific_data.asset_observation
+        reason = _skip_reason(observation.metadata)
+        if reason and observation.asset_key not in materialized:
+            said[observation.asset_key] = reason
+    skipped_steps = {e.step_key for e in result.get_step_skipped_events()}
+    lines, not_run = [], {}
+    for key in graph.toposorted_asset_keys:
+        if key in said:
+            lines.append((key.to_user_string(), said[key]))
+            not_run[key] = f"{key.to_user_string()} was not materialized"
+            continue
+        upstream = sorted(p.to_user_string() for p in graph.get(key).parent_keys if p in not_run)
+        if key not in materialized and upstream and skipped_steps:
+            why = f"not run: upstream {', '.join(upstream)} was not materialized"
+            lines.append((key.to_user_string(), why))
+            not_run[key] = f"{key.to_user_string()} was not materialized"
+    return lines, not_run
+
+
 class Summary:
     def __init__(self, text: str, blocking_failures: list[str]):
         self.text = text
@@ -151,20 +187,33 @@ def summarize(defs: dg.Definitions, result) -> Summary:
             count = conn.cursor().execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()[0]  # names from our defs
             rows.append((table, count))
     blocking_specs = {key for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
+    skipped, not_run = skipped_assets(graph, result)
     checks, blocking_failures = [], []
+    evaluated = set()
     for evaluation in result.get_asset_check_evaluations():
         key = evaluation.asset_check_key
-        status = "PASS" if evaluation.passed else "FAIL"
+        evaluated.add(key)
+        reason = _skip_reason(evaluation.metadata)
+        status = "SKIP" if evaluation.passed and reason else "PASS" if evaluation.passed else "FAIL"
         blocking = key in blocking_specs
         if not evaluation.passed and blocking:
             blocking_failures.append(key.to_user_string())
+        if reason:
+            skipped.append((f"{key.asset_key.to_user_string()} / {key.name}", f"check passed as skipped: {reason}"))
         checks.append((key.asset_key.to_user_string(), key.name, status, "blocking" if blocking else ""))
+    for key in sorted(set(graph.asset_check_keys) - evaluated, key=lambda k: k.to_user_string()):
+        if key.asset_key in not_run:  # its asset was skipped, so Dagster skipped the check's step too
+            checks.append((key.asset_key.to_user_string(), key.name, "NOT RUN", ""))
+            skipped.append((f"{key.asset_key.to_user_string()} / {key.name}", f"not run: {not_run[key.asset_key]}"))
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     out = io.StringIO()
     out.write("\nRows per table\n")
     print_rows(["table", "rows"], rows, out=out)
     out.write("\nChecks\n")
     print_rows(["asset", "check", "result", ""], sorted(checks), out=out)
+    if skipped:
+        out.write("\nSkipped\n")
+        print_rows(["skipped", "why"], skipped, out=out)
     if failed_steps:
         out.write(f"\nFAILED steps: {', '.join(failed_steps)}\n")
     if blocking_failures:

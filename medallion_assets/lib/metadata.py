@@ -59,3 +59,21 @@ def describe(conn, table: str, limit: int = 5) -> dict:
         "dagster/column_schema": table_schema(conn, table),
         "preview": dg.MetadataValue.md(preview(conn, table, limit)),
     }
+
+
+def skipped_check(reason: str, **metadata) -> dg.AssetCheckResult:
+    """A check with nothing to judge yet (too little data, no model): it passes and says it was skipped and
+    why, in the UI (description, metadata `skipped`/`reason`) and in `medallion pipeline`'s Skipped section."""
+    return dg.AssetCheckResult(
+        passed=True,
+        description=f"skipped: {reason}",
+        metadata={"skipped": dg.MetadataValue.bool(True), "reason": dg.MetadataValue.text(reason), **metadata},
+    )
+
+
+def skipped_observation(asset_key: str, reason: str, **metadata) -> dg.AssetObservation:
+    """What an asset that had nothing to do yields instead of a materialization: the reason, in its Events."""
+    return dg.AssetObservation(
+        asset_key=asset_key,
+        metadata={"skipped": dg.MetadataValue.bool(True), "reason": dg.MetadataValue.text(reason), **metadata},
+    )

@@ -48,19 +48,27 @@ def _prediction_frame(rows: pd.DataFrame, predicted: np.ndarray, record: dict, p
     )
 
 
+class NoTrainedModel(MedallionError):
+    """The registry holds no version of the model yet (e.g. training skipped for too little data)."""
+
+
 def write_predictions(
     conn, model_name: str = DEFAULT_MODEL_NAME, run_id: str | None = None, run_at: dt.datetime | None = None
 ) -> dict:
-    """Held-out gold rows scored by the version trained last; every gold listing scored by the champion."""
+    """Held-out gold rows scored by the version trained last, whatever its status (a rejected version too, so
+    its error is visible); every gold listing scored by the champion, when there is one (every version so far
+    may have been rejected by the R² floor: then no current predictions)."""
     run_id, run_at = run_id or uuid.uuid4().hex, run_at or now()
     latest = registry_row(conn, "ml/registry_latest", {"model_name": model_name})
     champion = registry_row(conn, "ml/registry_champion", {"model_name": model_name})
-    if not latest or not champion:
-        raise MedallionError(f"the registry has no trained {model_name!r} yet; materialize price_model first")
+    if not latest:
+        raise NoTrainedModel(f"the registry has no trained {model_name!r} yet; materialize price_model first")
     gold = read_gold(conn)
     latest_pipeline, _ = ml_model.load_artifact(latest["artifact_location"])
     champion_pipeline = (
-        latest_pipeline
+        None
+        if not champion
+        else latest_pipeline
         if champion["model_version"] == latest["model_version"]
         else ml_model.load_artifact(champion["artifact_location"])[0]
     )
@@ -71,7 +79,7 @@ def write_predictions(
             frames.append(
                 _prediction_frame(held, latest_pipeline.predict(held[list(ml_model.INPUT_COLUMNS)]), latest, "holdout")
             )
-        if len(gold):
+        if len(gold) and champion_pipeline is not None:
             frames.append(
                 _prediction_frame(
                     gold, champion_pipeline.predict(gold[list(ml_model.INPUT_COLUMNS)]), champion, "current"
@@ -95,8 +103,8 @@ def write_predictions(
     )
     return {
         "holdout_version": latest["model_version"],
-        "champion_version": champion["model_version"],
+        "champion_version": champion["model_version"] if champion else None,
         "holdout_predictions": len(held),
-        "current_predictions": len(gold),
+        "current_predictions": len(gold) if champion else 0,
         "holdout_metrics": holdout_metrics,
     }

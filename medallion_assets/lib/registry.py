@@ -3,13 +3,17 @@
 Candidates (a random forest as the seed trains it, gradient boosting on log price) are fitted
 on the same rows and scored on the same holdout (a hash of the listing id, stable as gold grows); the one
 with the lowest holdout MAE is registered. It becomes champion only when it beats the current champion
-re-scored on today's holdout; otherwise it stays a challenger. The version is a content hash of the gold
-snapshot, the parameters and the code, so the same data and parameters never register twice.
+re-scored on today's holdout; otherwise it stays a challenger. A candidate below the R² floor (min_r2 on
+r2_metric) is registered as rejected and never becomes champion. A champion that cannot be re-scored fails
+the training (nothing is registered, it stays champion); too little gold skips it (TooLittleData). The
+version is a content hash of the gold snapshot, the parameters and the code, so the same data and parameters
+never register twice.
 
 """
 
 import datetime as dt
 import json
+import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -34,6 +38,17 @@ from medallion_assets.lib.ml_tables import (
 )
 from medallion_assets.lib.settings import medallion_home
 
+R2_METRICS = ("r2_log", "r2")
+
+
+class TooLittleData(MedallionError):
+    """Gold holds too few rows to train on: training is skipped (not failed) and says why."""
+
+
+def below_floor(metrics: dict, floor: dict) -> bool:
+    value = metrics.get(floor["metric"])
+    return value is None or not math.isfinite(float(value)) or float(value) < floor["min_r2"]
+
 
 class PriceModelConfig(dg.Config):
     model_name: str = Field(default=DEFAULT_MODEL_NAME, description="Registry name of the model.")
@@ -46,7 +61,18 @@ class PriceModelConfig(dg.Config):
     max_training_rows: int = Field(
         default=200_000, ge=10, description="Train on at most this many rows (a stable id-hash sample)."
     )
-    min_training_rows: int = Field(default=30, ge=5, description="Fail below this many training rows.")
+    min_training_rows: int = Field(
+        default=30, ge=5, description="Below this many training rows (or with no held-out row) training is skipped."
+    )
+    min_r2: float = Field(
+        default=0.6,
+        le=1.0,
+        description="R² floor on the holdout: a model below it is registered as rejected and never becomes champion.",
+    )
+    r2_metric: str = Field(
+        default="r2_log",
+        description="The R² the floor applies to: r2_log (R² on log price, robust to extreme prices) or r2 (VND).",
+    )
     random_state: int = Field(default=42, description="Seed of every estimator and of permutation importance.")
     rf_n_estimators: int = Field(default=100, ge=1)
     rf_min_samples_leaf: int = Field(default=3, ge=1)
@@ -88,6 +114,11 @@ class PriceModelConfig(dg.Config):
             raise MedallionError(f"candidates must name at least one of {', '.join(by_name)}; got {self.candidates}")
         return {name: dict(by_name[name]) for name in dict.fromkeys(self.candidates)}
 
+    def r2_floor(self) -> dict:
+        if self.r2_metric not in R2_METRICS:
+            raise MedallionError(f"r2_metric must be one of {', '.join(R2_METRICS)}, got {self.r2_metric!r}")
+        return {"metric": self.r2_metric, "min_r2": self.min_r2}
+
     def artifact_folder(self) -> Path:
         return Path(self.model_dir).expanduser().resolve() if self.model_dir else medallion_home() / "models"
 
@@ -106,16 +137,20 @@ def load_champion(conn, model_name: str = DEFAULT_MODEL_NAME):
     return pipeline
 
 
-def _rescore(record: dict, holdout: pd.DataFrame, log=None) -> tuple[dict | None, str | None]:
-    """Metrics of a registered model on today's holdout, or (None, why not)."""
+def _rescore(record: dict, holdout: pd.DataFrame) -> dict:
+    """Metrics of the champion on today's holdout. A champion that cannot be re-scored (lost or unreadable
+    artifact, a pipeline that no longer predicts) fails the training: promoting a model over a champion
+    nobody could compare it with would be a guess, so nothing is registered and the champion stays."""
     try:
         pipeline, _info = ml_model.load_artifact(record["artifact_location"])
         predicted = pipeline.predict(holdout[list(ml_model.INPUT_COLUMNS)])
-    except Exception as exc:  # a lost or unreadable artifact cannot defend its title
-        if log:
-            log.warning(f"champion {record['model_version']} could not be re-scored: {exc}")
-        return None, f"{type(exc).__name__}: {exc}"
-    return ml_model.regression_metrics(holdout["price"].to_numpy(), predicted), None
+    except Exception as exc:
+        raise MedallionError(
+            f"champion {record['model_version']} of {record['model_name']!r} could not be re-scored on today's "
+            f"holdout ({type(exc).__name__}: {exc}); nothing was registered and it stays champion: restore its "
+            f"artifact {record['artifact_location']} or archive it in the registry"
+        ) from exc
+    return ml_model.regression_metrics(holdout["price"].to_numpy(), predicted)
 
 
 @dataclass
@@ -138,6 +173,7 @@ class TrainingReport:
     artifact_location: str
     importance: list[dict]
     seconds: float
+    r2_floor: dict = field(default_factory=dict)
     pipeline: object = field(default=None, repr=False)
 
 
@@ -151,8 +187,9 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
     holdout = gold[held]
     available = gold[~held]
     train = ml_model.training_sample(available, config.max_training_rows)
+    floor = config.r2_floor()
     if len(train) < config.min_training_rows or holdout.empty:
-        raise MedallionError(
+        raise TooLittleData(
             f"{GOLD_TABLE} holds {len(gold)} rows with a price: {len(train)} to train on and {len(holdout)} held out; "
             f"at least {config.min_training_rows} training rows and one held-out row are needed"
         )
@@ -169,19 +206,24 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         version = ml_model.model_version(snapshot, best.candidate, best.parameters, split)
         existing = registry_row(conn, "ml/registry_get", {"model_name": model_name, "model_version": version})
         champion = registry_row(conn, "ml/registry_champion", {"model_name": model_name})
-        champion_metrics, problem = None, None
+        champion_metrics = None
         if champion and champion["model_version"] != version:
-            champion_metrics, problem = _rescore(champion, holdout, log)
+            champion_metrics = _rescore(champion, holdout)
         importance = ml_model.feature_importance(
             best.pipeline, holdout, config.importance_max_rows, config.importance_repeats, config.random_state
         )
 
     if existing:
         status, decision = existing["status"], "already registered: same data, parameters and code"
+    elif below_floor(best.metrics, floor):
+        stays = f"champion {champion['model_version']} stays" if champion else "there is no champion"
+        status, decision = (
+            "rejected",
+            f"holdout {floor['metric']} {float(best.metrics.get(floor['metric'], math.nan)):.4f} is below the floor "
+            f"{floor['min_r2']}; {stays}",
+        )
     elif not champion:
         status, decision = "champion", "first model of this name"
-    elif champion_metrics is None:
-        status, decision = "champion", f"the champion could not be re-scored ({problem})"
     elif best.metrics["mae"] < champion_metrics["mae"]:
         status, decision = (
             "champion",
@@ -212,6 +254,7 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         "features": list(ml_model.MODEL_FEATURES),
         **split,
         "selection_metric": "holdout mae (VND), lowest wins",
+        "r2_floor": floor,
     }
     metrics = {
         **best.metrics,
@@ -287,6 +330,7 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         artifact_location=str(artifact),
         importance=importance,
         seconds=time.monotonic() - started,
+        r2_floor=floor,
         pipeline=best.pipeline,
     )
     if log:

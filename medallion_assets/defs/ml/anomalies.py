@@ -8,7 +8,7 @@ from pydantic import Field
 
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.anomalies import AnomalyConfig, alert_summary, detect_anomalies
-from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.metadata import column_schema, md_table, skipped_check
 from medallion_assets.lib.ml_tables import ALERTS_TABLE, SCHEMA
 
 GOLD_ASSET = "gold_ml_features"
@@ -84,6 +84,12 @@ def anomaly_alerts(
 class AnomalyRateConfig(dg.Config):
     min_rate: float = Field(default=0.0, ge=0, le=1, description="The flagged share must be above this.")
     max_rate: float = Field(default=0.05, ge=0, le=1, description="The flagged share must be at most this.")
+    min_gold_rows: int = Field(
+        default=100,
+        ge=0,
+        description="Below this many gold listings the share says little (one alert among 10 is 10%; the "
+        "Isolation Forest needs 100 rows): the check passes as skipped.",
+    )
 
 
 @dg.asset_check(
@@ -96,16 +102,23 @@ def anomaly_rate_within_bounds(config: AnomalyRateConfig, snowflake: SnowflakeRe
         row = warehouse.fetch_one(conn, "ml/check_anomaly_rate")
     flagged, gold_rows = int(row["flagged_listings"] or 0), int(row["gold_rows"] or 0)
     rate = flagged / gold_rows if gold_rows else 0.0
+    metadata = {
+        "flagged_rate": dg.MetadataValue.float(round(rate, 6)),
+        "flagged_listings": dg.MetadataValue.int(flagged),
+        "gold_rows": dg.MetadataValue.int(gold_rows),
+        "min_rate": dg.MetadataValue.float(config.min_rate),
+        "max_rate": dg.MetadataValue.float(config.max_rate),
+    }
+    if gold_rows < config.min_gold_rows:
+        return skipped_check(
+            f"only {gold_rows} gold listings (fewer than min_gold_rows {config.min_gold_rows}); "
+            f"{flagged} have an open alert",
+            **metadata,
+        )
     return dg.AssetCheckResult(
         passed=config.min_rate < rate <= config.max_rate,
         description=f"{flagged} of {gold_rows} gold listings have an open alert ({rate:.2%})",
-        metadata={
-            "flagged_rate": dg.MetadataValue.float(round(rate, 6)),
-            "flagged_listings": dg.MetadataValue.int(flagged),
-            "gold_rows": dg.MetadataValue.int(gold_rows),
-            "min_rate": dg.MetadataValue.float(config.min_rate),
-            "max_rate": dg.MetadataValue.float(config.max_rate),
-        },
+        metadata=metadata,
     )
 
 

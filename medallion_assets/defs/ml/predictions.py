@@ -5,9 +5,9 @@ import pandas as pd
 from dagster_snowflake import SnowflakeResource
 
 from medallion_assets.lib import ml_model, warehouse
-from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import PREDICTIONS_TABLE, SCHEMA, check_name, registry_row
-from medallion_assets.lib.predictions import write_predictions
+from medallion_assets.lib.predictions import NoTrainedModel, write_predictions
 from medallion_assets.lib.registry import ModelNameConfig
 
 GOLD_ASSET = "gold_ml_features"
@@ -39,23 +39,28 @@ _PREDICTION_COLUMNS = column_schema(
     deps=["price_model", GOLD_ASSET],
     kinds={"snowflake"},
     description=f"{PREDICTIONS_TABLE}: the held-out gold listings scored by the model version trained last "
-    "(prediction_set 'holdout'), and every current gold listing scored by the champion ('current'). "
-    "Runs after training and whenever gold changes.",
+    "(prediction_set 'holdout'; a rejected version too, so its error is visible), and every current gold "
+    "listing scored by the champion ('current'). Runs after training and whenever gold changes; skipped, "
+    "with the reason, while no model is trained.",
+    output_required=False,
     metadata={"dagster/table_name": PREDICTIONS_TABLE, "dagster/column_schema": _PREDICTION_COLUMNS},
 )
-def price_predictions(
-    context: dg.AssetExecutionContext, config: ModelNameConfig, snowflake: SnowflakeResource
-) -> dg.MaterializeResult:
+def price_predictions(context: dg.AssetExecutionContext, config: ModelNameConfig, snowflake: SnowflakeResource):
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
-        result = write_predictions(conn, check_name(config.model_name, "model_name"), run_id=context.run.run_id)
+        try:
+            result = write_predictions(conn, check_name(config.model_name, "model_name"), run_id=context.run.run_id)
+        except NoTrainedModel as exc:  # no materialization (its check is skipped); the reason in its Events
+            context.log.warning(f"no predictions: {exc}")
+            yield skipped_observation("price_predictions", f"no predictions: {exc}")
+            return
         summary = warehouse.fetch_all(conn, "ml/predictions_summary")
         preview = warehouse.fetch_all(conn, "ml/predictions_preview", {"model_version": result["holdout_version"]})
     total = sum(int(r["predictions"]) for r in summary)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(total),
             "holdout_version": dg.MetadataValue.text(result["holdout_version"]),
-            "champion_version": dg.MetadataValue.text(result["champion_version"]),
+            "champion_version": dg.MetadataValue.text(result["champion_version"] or "none: every version rejected"),
             "holdout_predictions": dg.MetadataValue.int(result["holdout_predictions"]),
             "current_predictions": dg.MetadataValue.int(result["current_predictions"]),
             "holdout_metrics": dg.MetadataValue.json(ml_model.to_jsonable(result["holdout_metrics"])),
@@ -73,7 +78,7 @@ def price_predictions_cover_holdout(config: ModelNameConfig, snowflake: Snowflak
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
         latest = registry_row(conn, "ml/registry_latest", {"model_name": config.model_name})
         if not latest:
-            return dg.AssetCheckResult(passed=False, description=f"no trained {config.model_name!r} yet")
+            return skipped_check(f"no trained {config.model_name!r} yet, so nothing to predict with")
         gold_ids = pd.Series([r["id"] for r in warehouse.fetch_all(conn, "ml/gold_ids")], dtype=object)
         predicted = [
             r["id"]

@@ -6,9 +6,16 @@ from pydantic import Field
 
 from medallion_assets.lib import ml_model, warehouse
 from medallion_assets.lib.errors import MedallionError
-from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import DEFAULT_MODEL_NAME, IMPORTANCE_TABLE, REGISTRY_TABLE, SCHEMA, registry_row
-from medallion_assets.lib.registry import ModelNameConfig, PriceModelConfig, train_price_model
+from medallion_assets.lib.registry import (
+    R2_METRICS,
+    ModelNameConfig,
+    PriceModelConfig,
+    TooLittleData,
+    below_floor,
+    train_price_model,
+)
 
 GOLD_ASSET = "gold_ml_features"
 
@@ -32,7 +39,7 @@ _REGISTRY_COLUMNS = column_schema(
         ("training_date", "TIMESTAMP_NTZ", ""),
         ("metrics", "VARIANT", "holdout r2, r2_log, mae, rmse, mape, candidates, ..."),
         ("parameters", "VARIANT", ""),
-        ("status", "VARCHAR", "champion, challenger or archived"),
+        ("status", "VARCHAR", "champion, challenger, rejected (below the R² floor) or archived"),
         ("artifact_location", "VARCHAR", "the joblib file of the fitted pipeline"),
         ("code_version", "VARCHAR", ""),
         ("data_snapshot", "VARCHAR", ""),
@@ -55,22 +62,26 @@ _REGISTRY_COLUMNS = column_schema(
             "price_model",
             deps=[GOLD_ASSET],
             kinds={"scikitlearn", "snowflake"},
+            skippable=True,
             description="Price model trained on gold: a random forest (as the seed) and gradient boosting on log "
             "price compared on the same id-hash holdout; the lower holdout MAE is registered and saved (joblib) "
-            "and becomes champion only when it beats the current champion on that holdout.",
+            "and becomes champion only when it beats the current champion on that holdout and reaches the R² "
+            "floor (below it: rejected). Skipped, with the reason, when gold is too small to train on.",
         ),
         dg.AssetSpec(
             "model_registry",
             deps=[GOLD_ASSET],
             kinds={"snowflake"},
+            skippable=True,
             description=f"{REGISTRY_TABLE}: one row per model version with metrics, parameters, status "
-            "(champion/challenger/archived) and artifact location; exactly one champion.",
+            "(champion/challenger/rejected/archived) and artifact location; exactly one champion.",
             metadata={"dagster/table_name": REGISTRY_TABLE, "dagster/column_schema": _REGISTRY_COLUMNS},
         ),
         dg.AssetSpec(
             "feature_importance",
             deps=[GOLD_ASSET],
             kinds={"snowflake"},
+            skippable=True,
             description=f"{IMPORTANCE_TABLE}: permutation importance (holdout MAE increase when shuffled) of "
             "each input of the model version just trained, ranked 1..n.",
             metadata={"dagster/table_name": IMPORTANCE_TABLE, "dagster/column_schema": _IMPORTANCE_COLUMNS},
@@ -79,7 +90,17 @@ _REGISTRY_COLUMNS = column_schema(
 )
 def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, snowflake: SnowflakeResource):
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
-        report = train_price_model(conn, config, log=context.log)
+        try:
+            report = train_price_model(conn, config, log=context.log)
+        except TooLittleData as exc:
+            # Nothing trained: no materialization (downstream price_predictions and these assets' checks are
+            # skipped by Dagster); an observation on each asset says why, in the UI and in `medallion pipeline`.
+            context.log.warning(f"price model not trained: {exc}")
+            for key in ("price_model", "model_registry", "feature_importance"):
+                yield skipped_observation(
+                    key, f"not trained: {exc}", min_training_rows=dg.MetadataValue.int(config.min_training_rows)
+                )
+            return
         registry = warehouse.fetch_all(conn, "ml/registry_preview", {"model_name": report.model_name})
         statuses = warehouse.fetch_one(conn, "ml/check_registry_status", {"model_name": report.model_name})
     metrics = ml_model.to_jsonable(report.metrics)
@@ -112,6 +133,7 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
             "model_type": dg.MetadataValue.text(report.model_type),
             "status": dg.MetadataValue.text(report.status),
             "decision": dg.MetadataValue.text(report.decision),
+            "r2_floor": dg.MetadataValue.text(f"{report.r2_floor['metric']} >= {report.r2_floor['min_r2']}"),
             "newly_registered": dg.MetadataValue.bool(report.newly_registered),
             "metrics": dg.MetadataValue.json(metrics),
             "holdout_r2_log": dg.MetadataValue.float(round(metrics["r2_log"], 6)),
@@ -135,6 +157,7 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
             "champions": dg.MetadataValue.int(int(statuses.get("champions") or 0)),
             "challengers": dg.MetadataValue.int(int(statuses.get("challengers") or 0)),
             "archived": dg.MetadataValue.int(int(statuses.get("archived") or 0)),
+            "rejected": dg.MetadataValue.int(int(statuses.get("rejected") or 0)),
             "latest_version": dg.MetadataValue.text(report.model_version),
             "latest_status": dg.MetadataValue.text(report.status),
             "versions": dg.MetadataValue.md(md_table(registry)),
@@ -164,42 +187,61 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
 
 class R2FloorConfig(dg.Config):
     model_name: str = Field(default=DEFAULT_MODEL_NAME)
-    min_r2: float = Field(
-        default=0.6, le=1.0, description="Lowest acceptable holdout R² of the model version trained last."
+    min_r2: float | None = Field(
+        default=None,
+        le=1.0,
+        description="Lowest acceptable holdout R² of the model version trained last. None: the floor it was trained "
+        "against (price_model's min_r2, default 0.6), as recorded in the registry.",
     )
-    metric: str = Field(
-        default="r2_log",
-        description="r2_log: R² on log price (default; robust to a few extreme prices). r2: R² in VND.",
+    metric: str | None = Field(
+        default=None,
+        description="r2_log: R² on log price (robust to a few extreme prices). r2: R² in VND. None: the metric it "
+        "was trained against (price_model's r2_metric, default r2_log).",
     )
+
+
+DEFAULT_FLOOR = {"metric": PriceModelConfig().r2_metric, "min_r2": PriceModelConfig().min_r2}
 
 
 @dg.asset_check(
     asset="price_model",
     blocking=True,
-    description="The model version trained last reaches a holdout R² floor (on log price by default); below "
-    "it, predictions are not refreshed.",
+    description="The model version trained last reaches a holdout R² floor (on log price by default, the floor "
+    "it was trained against) and was not rejected; below it, predictions are not refreshed.",
 )
 def price_model_r2_floor(config: R2FloorConfig, snowflake: SnowflakeResource) -> dg.AssetCheckResult:
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
         latest = registry_row(conn, "ml/registry_latest", {"model_name": config.model_name})
-    if config.metric not in ("r2_log", "r2"):
-        raise MedallionError(f"metric must be r2_log or r2, got {config.metric!r}")
-    value = latest.get(config.metric) if latest else None
-    passed = value is not None and float(value) >= config.min_r2
-    return dg.AssetCheckResult(
-        passed=passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=(
-            f"holdout {config.metric} {float(value):.4f} vs floor {config.min_r2}"
-            if value is not None
-            else f"no trained {config.model_name!r} in the registry"
+    if not latest:
+        return skipped_check(f"no trained {config.model_name!r} in the registry (training was skipped or never ran)")
+    floor = {
+        "metric": config.metric or latest.get("floor_metric") or DEFAULT_FLOOR["metric"],
+        "min_r2": (
+            config.min_r2
+            if config.min_r2 is not None
+            else float(latest["floor_min_r2"])
+            if latest.get("floor_min_r2") is not None
+            else DEFAULT_FLOOR["min_r2"]
         ),
+    }
+    if floor["metric"] not in R2_METRICS:
+        raise MedallionError(f"metric must be one of {', '.join(R2_METRICS)}, got {floor['metric']!r}")
+    value = latest.get(floor["metric"])
+    rejected = latest.get("status") == "rejected"
+    shown = f"{float(value):.4f}" if value is not None else "missing"
+    return dg.AssetCheckResult(
+        passed=not rejected and not below_floor(latest, floor),
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{latest['model_version']} ({latest.get('status')}): holdout {floor['metric']} {shown} vs floor "
+        f"{floor['min_r2']}" + ("; rejected at training, never champion" if rejected else ""),
         metadata={
             "model_version": dg.MetadataValue.text(str(latest.get("model_version", ""))),
-            "min_r2": dg.MetadataValue.float(config.min_r2),
+            "status": dg.MetadataValue.text(str(latest.get("status", ""))),
+            "metric": dg.MetadataValue.text(floor["metric"]),
+            "min_r2": dg.MetadataValue.float(floor["min_r2"]),
             **{
                 name: dg.MetadataValue.float(round(float(latest[name]), 6))
-                for name in ("r2_log", "r2")
+                for name in R2_METRICS
                 if latest.get(name) is not None
             },
         },
@@ -216,8 +258,15 @@ def model_registry_one_champion(config: ModelNameConfig, snowflake: SnowflakeRes
             k: int(v or 0)
             for k, v in warehouse.fetch_one(conn, "ml/check_registry_status", {"model_name": config.model_name}).items()
         }
+    metadata = {key: dg.MetadataValue.int(value) for key, value in row.items()}
+    if row["versions"] == 0:
+        return skipped_check(f"no {config.model_name!r} registered yet (training was skipped or never ran)", **metadata)
+    description = f"{row['champions']} champion(s) among {row['versions']} version(s)"
+    if row["champions"] == 0 and row["rejected"] == row["versions"]:
+        description = f"no champion: all {row['versions']} version(s) were rejected by the R² floor"
     return dg.AssetCheckResult(
         passed=row["champions"] == 1 and row["versions"] == row["distinct_versions"],
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={key: dg.MetadataValue.int(value) for key, value in row.items()},
+        description=description,
+        metadata=metadata,
     )
