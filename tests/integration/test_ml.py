@@ -28,6 +28,7 @@ from medallion_assets.defs.semantic.checks import v_active_anomalies_matches_ope
 from medallion_assets.dev.services import embedded_snowflake_args
 from medallion_assets.dev.synthetic import CITIES, PROPERTY_TYPES, REFERENCE_DATE
 from medallion_assets.lib import anomalies, ml_model, ml_tables, predictions, registry, warehouse
+from medallion_assets.lib.errors import MedallionError
 
 GOLD = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
 ML_TABLES = [
@@ -471,6 +472,125 @@ def test_same_data_and_parameters_give_the_same_version_across_fresh_registries(
     assert changed.model_version != one.model_version
     set_price(conn, "L000001", 123e9)  # one price changed: a different snapshot, a different version
     assert registry.train_price_model(conn, config).model_version not in (one.model_version, changed.model_version)
+
+
+def test_a_champion_that_cannot_be_rescored_fails_training_and_promotes_nothing(conn, tmp_path, monkeypatch):
+    insert_gold(conn, realistic_gold(600, seed=5))
+    weak = registry.PriceModelConfig(
+        model_dir=str(tmp_path),
+        candidates=["random_forest"],
+        rf_n_estimators=3,
+        rf_max_depth=3,
+        min_r2=0.0,
+        **{k: v for k, v in FAST.items() if k != "rf_n_estimators"},
+    )
+    first = registry.train_price_model(conn, weak)
+    assert first.status == "champion"
+
+    def broken(path):
+        raise OSError(f"cannot read {path}")
+
+    monkeypatch.setattr(ml_model, "load_artifact", broken)
+    with pytest.raises(MedallionError) as raised:
+        registry.train_price_model(conn, registry.PriceModelConfig(model_dir=str(tmp_path), **FAST))
+    assert str(raised.value) == (
+        f"champion {first.model_version} of 'price_model' could not be re-scored on today's holdout (OSError: "
+        f"cannot read {first.artifact_location}); nothing was registered and it stays champion: restore its "
+        f"artifact {first.artifact_location} or archive it in the registry"
+    )
+    assert registry_statuses(conn) == {first.model_version: "champion"}  # the new model was not registered
+    assert sorted(p.name for p in (tmp_path / "price_model").iterdir()) == [f"{first.model_version}.joblib"]
+
+
+def test_a_model_below_the_r2_floor_is_rejected_and_the_champion_stays(conn, snowflake_resource, tmp_path):
+    insert_gold(conn, realistic_gold(600, seed=5))
+    first = registry.train_price_model(conn, registry.PriceModelConfig(model_dir=str(tmp_path), **FAST))
+    assert first.status == "champion" and 0.6 <= first.metrics["r2_log"] < 0.99
+    result = dg.materialize(
+        [training_defs.price_model, predictions_defs.price_predictions, *ML_CHECKS[2:]],
+        resources={"snowflake": snowflake_resource},
+        run_config={
+            "ops": {
+                "price_model": {
+                    "config": {"model_dir": str(tmp_path), **FAST, "hgb_learning_rate": 0.05, "min_r2": 0.99}
+                }
+            }
+        },
+        raise_on_error=False,
+    )
+    meta = result.asset_materializations_for_node("price_model")[0].metadata
+    rejected = meta["model_version"].value
+    assert rejected != first.model_version and meta["status"].value == "rejected"
+    assert meta["decision"].value.endswith(f"is below the floor 0.99; champion {first.model_version} stays")
+    assert registry_statuses(conn) == {first.model_version: "champion", rejected: "rejected"}
+    checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    floor = checks["price_model_r2_floor"]
+    assert not floor.passed and floor.metadata["model_version"].value == rejected
+    assert floor.metadata["min_r2"].value == 0.99 and floor.metadata["status"].value == "rejected"
+    assert floor.description.endswith("vs floor 0.99; rejected at training, never champion")
+    assert checks["model_registry_one_champion"].passed
+    assert result.get_step_skipped_events() or not result.asset_materializations_for_node("price_predictions")
+    assert registry.load_champion(conn) is not None
+
+    # Predictions (as automation would run them later): the rejected version's holdout, the champion's current.
+    out = predictions.write_predictions(conn)
+    assert (out["holdout_version"], out["champion_version"]) == (rejected, first.model_version)
+    assert out["current_predictions"] == 600 and out["holdout_predictions"] == first.holdout_rows
+    # The check against an explicit, lower floor still fails the rejected version.
+    assert not training_defs.price_model_r2_floor(
+        training_defs.R2FloorConfig(min_r2=0.1), snowflake=snowflake_resource
+    ).passed
+
+
+def test_when_every_version_is_rejected_predictions_cover_the_holdout_only(conn, tmp_path):
+    insert_gold(conn, realistic_gold(300, seed=9))
+    report = registry.train_price_model(conn, registry.PriceModelConfig(model_dir=str(tmp_path), min_r2=1.0, **FAST))
+    assert report.status == "rejected" and report.decision.endswith("is below the floor 1.0; there is no champion")
+    out = predictions.write_predictions(conn)
+    assert (out["holdout_version"], out["champion_version"]) == (report.model_version, None)
+    assert (out["holdout_predictions"], out["current_predictions"]) == (report.holdout_rows, 0)
+    status = warehouse.fetch_one(conn, "ml/check_registry_status", {"model_name": "price_model"})
+    assert (int(status["champions"]), int(status["rejected"])) == (0, 1)
+
+
+def test_too_little_gold_skips_training_predictions_and_their_checks(conn, snowflake_resource, tmp_path):
+    insert_gold(conn, realistic_gold(10, seed=2))
+    result = dg.materialize(
+        [*ML_ASSETS, *ML_CHECKS],
+        resources={"snowflake": snowflake_resource},
+        run_config={"ops": {"price_model": {"config": {"model_dir": str(tmp_path), **FAST}}}},
+        raise_on_error=False,
+    )
+    assert result.success
+    assert not result.asset_materializations_for_node("price_model")
+    assert registry_statuses(conn) == {}
+    skips = {
+        e.event_specific_data.asset_observation.asset_key.to_user_string(): (
+            e.event_specific_data.asset_observation.metadata["reason"].value
+        )
+        for e in result.get_asset_observation_events()
+    }
+    assert skips == {
+        key: f"not trained: {GOLD} holds 10 rows with a price: 8 to train on and 2 held out; at least 30 "
+        "training rows and one held-out row are needed"
+        for key in ("price_model", "model_registry", "feature_importance")
+    }
+    checks = {
+        e.asset_check_key.name: (e.passed, e.metadata.get("skipped")) for e in result.get_asset_check_evaluations()
+    }
+    assert checks["anomaly_rate_within_bounds"][0] and checks["anomaly_rate_within_bounds"][1].value is True
+    assert "price_model_r2_floor" not in checks and "price_predictions_cover_holdout" not in checks
+    # Run on their own (from the UI) with nothing trained, the checks pass as skipped and say why.
+    for check in (training_defs.price_model_r2_floor, training_defs.model_registry_one_champion):
+        alone = check(snowflake=snowflake_resource)
+        assert alone.passed and alone.metadata["skipped"].value and alone.description.startswith("skipped: no")
+    alone = predictions_defs.price_predictions_cover_holdout(snowflake=snowflake_resource)
+    assert alone.passed and alone.description == "skipped: no trained 'price_model' yet, so nothing to predict with"
+    # price_predictions on its own (as automation starts it when gold changes) does not fail either.
+    only = dg.materialize(
+        [predictions_defs.price_predictions], resources={"snowflake": snowflake_resource}, raise_on_error=False
+    )
+    assert only.success and not only.asset_materializations_for_node("price_predictions")
 
 
 ML_ASSETS = [anomalies_defs.anomaly_alerts, training_defs.price_model, predictions_defs.price_predictions]

@@ -1,0 +1,55 @@
+"""`medallion pipeline` end to end on a source too small to train the price model on."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+
+def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, services_home, warehouse_port, tmp_path):
+    # A MEDALLION_HOME of the test's own: the session's Mongo and Kafka (a fresh collection and topic from
+    # `stack`), the module's own warehouse (so gold holds these 10 listings only) and its own model folder.
+    home = tmp_path / "home"
+    home.mkdir()
+    ports = json.loads((services_home / "services.json").read_text())["ports"]
+    (home / "services.json").write_text(json.dumps({"ports": {**ports, "snowflake": warehouse_port}}))
+    env = {**os.environ, "MEDALLION_HOME": str(home), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    done = subprocess.run(
+        [sys.executable, "-m", "medallion_assets.cli", "pipeline", "--count", "10", "--no-services"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "seeded 10 synthetic listings into the empty source" in out
+    assert "FAILED steps" not in out and "BLOCKING" not in out
+    skipped = out.split("\nSkipped\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    lines = [" ".join(line.split()) for line in skipped]
+    # The holdout is a hash of the listing ids (ObjectIds, new each run): how the 10 split varies, not the sum.
+    split = re.search(r"holds 10 rows with a price: (\d+) to train on and (\d+) held out;", lines[0])
+    assert split and int(split[1]) + int(split[2]) == 10
+    reason = (
+        f"not trained: ANALYTICS_DB.DWH.GOLD_ML_FEATURES holds 10 rows with a price: {split[1]} to train on and "
+        f"{split[2]} held out; at least 30 training rows and one held-out row are needed"
+    )
+    assert lines == [
+        f"feature_importance {reason}",
+        f"model_registry {reason}",
+        f"price_model {reason}",
+        "price_predictions not run: upstream price_model was not materialized",
+        "anomaly_alerts / anomaly_rate_within_bounds check passed as skipped: only 10 gold listings (fewer than "
+        "min_gold_rows 100); 0 have an open alert",
+        "model_registry / model_registry_one_champion not run: model_registry was not materialized",
+        "price_model / price_model_r2_floor not run: price_model was not materialized",
+        "price_predictions / price_predictions_cover_holdout not run: price_predictions was not materialized",
+        "(8 rows)",
+    ]
+    checks = {tuple(line.split()[:3]) for line in out.split("\nChecks\n", 1)[1].split("\n\n", 1)[0].splitlines()}
+    assert ("anomaly_alerts", "anomaly_rate_within_bounds", "SKIP") in checks
+    assert ("price_model", "price_model_r2_floor", "NOT") in checks
+    assert ("silver_real_estate", "silver_quality_share", "PASS") in checks
