@@ -23,25 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+from medallion_assets.lib.settings import SERVICE_VARIABLES
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
-CONFIG_VARS = [  # a configured real service must never be benchmarked by accident
-    "MONGO_URI",
-    "MONGO_DATABASE",
-    "MONGO_COLLECTION",
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "KAFKA_TOPIC",
-    "KAFKA_SECURITY_PROTOCOL",
-    "KAFKA_SASL_MECHANISM",
-    "KAFKA_USERNAME",
-    "KAFKA_PASSWORD",
-    "KAFKA_SSL_CA_LOCATION",
-    "SNOWFLAKE_ACCOUNT",
-    "SNOWFLAKE_USER",
-    "SNOWFLAKE_PASSWORD",
-    "SNOWFLAKE_ROLE",
-    "SNOWFLAKE_WAREHOUSE",
-]
+CONFIG_VARS = SERVICE_VARIABLES  # cleared while the embedded servers run
 SERVERS = ("mongo", "kafka", "snowflake", "s3")
 GIB = 1024**3
 

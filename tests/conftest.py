@@ -15,25 +15,9 @@ from pathlib import Path
 
 import pytest
 
-CONFIG_VARS = [
-    "MEDALLION_ENV",
-    "MEDALLION_EMBEDDED",
-    "MONGO_URI",
-    "MONGO_DATABASE",
-    "MONGO_COLLECTION",
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "KAFKA_TOPIC",
-    "KAFKA_SECURITY_PROTOCOL",
-    "KAFKA_SASL_MECHANISM",
-    "KAFKA_USERNAME",
-    "KAFKA_PASSWORD",
-    "KAFKA_SSL_CA_LOCATION",
-    "SNOWFLAKE_ACCOUNT",
-    "SNOWFLAKE_USER",
-    "SNOWFLAKE_PASSWORD",
-    "SNOWFLAKE_ROLE",
-    "SNOWFLAKE_WAREHOUSE",
-]
+from medallion_assets.lib.settings import SERVICE_VARIABLES
+
+CONFIG_VARS = SERVICE_VARIABLES  # cleared while the embedded servers run
 
 
 @pytest.fixture(scope="session")

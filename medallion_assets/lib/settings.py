@@ -25,6 +25,27 @@ from medallion_assets.lib.errors import MedallionError
 
 _CHECKOUT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("local", "production")
+# Every variable that points the project at real services or changes which are embedded: local tools that
+# must run on their own embedded servers (tests, benchmarks, the chaos run) clear exactly these.
+SERVICE_VARIABLES = (
+    "MEDALLION_ENV",
+    "MEDALLION_EMBEDDED",
+    "MONGO_URI",
+    "MONGO_DATABASE",
+    "MONGO_COLLECTION",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_TOPIC",
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_SASL_MECHANISM",
+    "KAFKA_USERNAME",
+    "KAFKA_PASSWORD",
+    "KAFKA_SSL_CA_LOCATION",
+    "SNOWFLAKE_ACCOUNT",
+    "SNOWFLAKE_USER",
+    "SNOWFLAKE_PASSWORD",
+    "SNOWFLAKE_ROLE",
+    "SNOWFLAKE_WAREHOUSE",
+)
 # The variables that make a service real; the first one names it in messages.
 REQUIRED = {
     "mongo": ("MONGO_URI",),
