@@ -76,7 +76,12 @@ def _query(args: argparse.Namespace) -> int:
 def _pipeline(args: argparse.Namespace) -> int:
     from medallion_assets.dev import pipeline
 
-    return pipeline.run(seed_count=args.count, random_seed=args.random_seed, start_services=not args.no_services)
+    return pipeline.run(
+        seed_count=args.count,
+        random_seed=args.random_seed,
+        start_services=not args.no_services,
+        verbose=args.verbose,
+    )
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -138,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--count", type=int, default=DEFAULT_SEED_COUNT, help="listings to seed into an empty source")
     run.add_argument("--random-seed", type=int, default=42)
     run.add_argument("--no-services", action="store_true", help="use the configured services as they are")
+    run.add_argument("--verbose", action="store_true", help="also print Dagster's event log (DEBUG lines) as it runs")
     run.set_defaults(func=_pipeline)
     dev = sub.add_parser("dev", help="the Dagster UI and daemon on http://127.0.0.1:3000")
     dev.add_argument("--host", default="127.0.0.1")

@@ -13,6 +13,7 @@ import io
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -101,7 +102,27 @@ def seed_if_empty(count: int, random_seed: int) -> int:
         return seeding.insert(collection, count, random_seed)
 
 
-def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = True) -> int:
+def run_job(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = False):
+    """Run every asset and check in this process, showing one line per step (see dev/live.py).
+
+    Dagster's event log (the DEBUG lines) goes to $MEDALLION_HOME/logs/pipeline-<run_id>.log; `verbose`
+    also leaves Dagster's console logger on, which prints it to stderr as the run goes."""
+    from medallion_assets.dev.live import StepView
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    run_id = str(uuid.uuid4())
+    log_path = services.medallion_home() / "logs" / f"pipeline-{run_id}.log"
+    steps = [node.name for node in job.graph.nodes_in_topological_order]
+    # The console logger is what prints the event log to the terminal; quiet unless asked for.
+    run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    view = StepView(steps, log_path, graph=defs.resolve_asset_graph(), live=False if verbose else None)
+    instance.add_event_listener(run_id, view.on_event)
+    with view:
+        result = job.execute_in_process(instance=instance, run_id=run_id, run_config=run_config, raise_on_error=False)
+    return result, log_path
+
+
+def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = True, verbose: bool = False) -> int:
     started = time.monotonic()
     try:
         if start_services and embedded_needed():
@@ -116,12 +137,13 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
         instance = dg.DagsterInstance.get()
         for run_id in runs.fail_dead_runs(instance):
             print(f"run {run_id} had lost its process: marked failed, its pool slots freed")
-        result = defs.get_implicit_global_asset_job_def().execute_in_process(instance=instance, raise_on_error=False)
+        result, log_path = run_job(defs, instance, verbose)
         summary = summarize(defs, result)
     except MedallionError as exc:
         print(f"medallion: {exc}", file=sys.stderr)
         return 1
     print(summary.text)
+    print(f"Dagster's event log of this run: {log_path}")
     print(f"pipeline finished in {time.monotonic() - started:.1f}s")
     return 0 if result.success and not summary.blocking_failures else 1
 

@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+from medallion_assets.definitions import defs
+
 
 def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, services_home, warehouse_port, tmp_path):
     # A MEDALLION_HOME of the test's own: the session's Mongo and Kafka (a fresh collection and topic from
@@ -53,3 +55,31 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, servi
     assert ("anomaly_alerts", "anomaly_rate_within_bounds", "SKIP") in checks
     assert ("price_model", "price_model_r2_floor", "NOT") in checks
     assert ("silver_real_estate", "silver_quality_share", "PASS") in checks
+
+    # What a person sees: no Dagster DEBUG lines and no Python warnings, on stdout or stderr.
+    assert [line for line in (out + done.stderr).splitlines() if "DEBUG" in line or "Warning" in line] == []
+    # Not a terminal: one line per step state change and no carriage-return redraws. Every step of the job
+    # starts once and ends once (done), or is skipped with the reason.
+    assert "\r" not in out
+    lines = out.split("seeded 10 synthetic listings into the empty source\n", 1)[1].split("\nRows per table\n")[0]
+    states = [(line.split()[0], line.split()[1], " ".join(line.split()[2:])) for line in lines.splitlines()]
+    job = defs.resolve_implicit_global_asset_job_def()
+    steps = [node.name for node in job.graph.nodes_in_topological_order]
+    ends = {key: (state, detail) for key, state, detail in states if state != "running"}
+    assert sorted(ends) == sorted(steps) and len(ends) == len([s for s in states if s[1] != "running"])
+    started = [key for key, state, _ in states if state == "running"]
+    assert sorted(started) == sorted(
+        key for key, (state, detail) in ends.items() if not detail.endswith("was not materialized")
+    )
+    assert re.fullmatch(r"10 rows \d+\.\ds", ends["bronze_real_estate"][1])
+    assert re.fullmatch(r"1 check passed \d+\.\ds", ends["silver_real_estate_silver_quality_share"][1])
+    assert ends["price_model"][0] == "skipped" and ends["price_model"][1].endswith(f"s {reason}")
+    assert ends["price_predictions"] == ("skipped", "upstream price_model was not materialized")
+    assert ends["price_model_price_model_r2_floor"] == ("skipped", "price_model was not materialized")
+    assert {state for state, _ in ends.values()} == {"done", "skipped"}
+    # Dagster's own event log went to a file, named at the end of the output: every step that ran succeeded.
+    log_path = re.search(r"^Dagster's event log of this run: (.+)$", out, re.M)[1]
+    assert log_path.startswith(str(home / "logs" / "pipeline-"))
+    log = open(log_path).read()
+    assert sorted(re.findall(r" - (\w+) - STEP_SUCCESS - ", log)) == sorted(started)
+    assert len(re.findall(r" - STEP_SKIPPED - ", log)) == len(steps) - len(started)
