@@ -113,7 +113,7 @@ class StepView:
             print(step.line(self.width), file=self.out, flush=True)
 
     def _write_log(self, entry) -> None:
-        when = dt.datetime.fromtimestamp(entry.timestamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        when = dt.datetime.fromtimestamp(entry.timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         import logging
 
         level = logging.getLevelName(entry.level)
@@ -172,7 +172,7 @@ class StepView:
                     if missing:
                         return f"upstream {', '.join(missing)} was not materialized"
             for key in self.graph.asset_check_keys:
-                if f"{key.asset_key.to_python_identifier()}_{key.name}" == step_key:
-                    if key.asset_key not in self.materialized:
-                        return f"{key.asset_key.to_user_string()} was not materialized"
+                step = f"{key.asset_key.to_python_identifier()}_{key.name}"
+                if step == step_key and key.asset_key not in self.materialized:
+                    return f"{key.asset_key.to_user_string()} was not materialized"
         return "an upstream asset was not materialized"

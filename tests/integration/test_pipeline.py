@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from medallion_assets.definitions import defs
 
@@ -80,6 +81,6 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, servi
     # Dagster's own event log went to a file, named at the end of the output: every step that ran succeeded.
     log_path = re.search(r"^Dagster's event log of this run: (.+)$", out, re.M)[1]
     assert log_path.startswith(str(home / "logs" / "pipeline-"))
-    log = open(log_path).read()
+    log = Path(log_path).read_text()
     assert sorted(re.findall(r" - (\w+) - STEP_SUCCESS - ", log)) == sorted(started)
     assert len(re.findall(r" - STEP_SKIPPED - ", log)) == len(steps) - len(started)
