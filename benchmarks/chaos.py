@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from benchmarks.run import CONFIG_VARS, PROJECT_ROOT, RESULTS, machine
+from medallion_assets.dev.progress import Progress
 
 SERVERS = ("mongo", "kafka", "snowflake")
 
@@ -148,13 +149,16 @@ class Chaos:
             return {}
         window = max(normal["seconds"], 2.0)
         server_kills = 0
-        for round_no in range(1, args.rounds + 1):
-            self.change_source(round_no)
-            server = self.random.choice(SERVERS) if round_no % 3 == 0 else None
-            run = self.pipeline(f"round-{round_no}", kill_after=self.random.uniform(0.5, window), kill_server=server)
-            server_kills += 1 if run["server_killed"] else 0
-            if run["outcome"] == "HUNG":
-                break
+        with Progress("chaos rounds", args.rounds) as progress:
+            for round_no in range(1, args.rounds + 1):
+                self.change_source(round_no)
+                server = self.random.choice(SERVERS) if round_no % 3 == 0 else None
+                kill_after = self.random.uniform(0.5, window)
+                run = self.pipeline(f"round-{round_no}", kill_after=kill_after, kill_server=server)
+                server_kills += 1 if run["server_killed"] else 0
+                progress.advance(1)
+                if run["outcome"] == "HUNG":
+                    break
         final = self.pipeline("after-storm") if not self.failures else None
         if final is not None and final["outcome"] != "finished":
             self.failures.append(f"the run after the storm did not finish: {final['outcome']} (see {final['log']})")

@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from medallion_assets.dev.progress import Progress
 from medallion_assets.lib.settings import SERVICE_VARIABLES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +31,7 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 CONFIG_VARS = SERVICE_VARIABLES  # cleared while the embedded servers run
 SERVERS = ("mongo", "kafka", "snowflake", "s3")
 GIB = 1024**3
+STAGES_PER_SIZE = 18  # the bench.run calls in bench_size, for the progress line
 
 
 def machine() -> dict:
@@ -72,6 +74,7 @@ class Bench:
         self.size, self.home, self.env, self.log = size, home, env, log
         self.profile, self.profile_size = profile, profile_size
         self.stages: dict[str, dict] = {}
+        self.on_stage_done = lambda: None  # dev/progress.Progress over the stages of this size
 
     def run(self, name: str, stage: str, params: dict | None = None) -> dict:
         result_path = self.home / f"result-{name}.json"
@@ -113,6 +116,7 @@ class Bench:
             result["profile"] = str(profile_path.relative_to(PROJECT_ROOT))
             _write_profile_text(profile_path)
         self.stages[name] = result
+        self.on_stage_done()
         self.log(
             f"  {name:22s} {rows:>9,} rows  {seconds:8.2f} s  "
             f"{result['rows_per_s'] or 0:>11,.0f} rows/s  peak {result['peak_rss_mib']:>7,.0f} MiB"
@@ -156,35 +160,37 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
     services_seconds = time.perf_counter() - started
     bench = Bench(size, home, env, args.profile, args.profile_size, log)
     keep = home / "bronze-parquet"
-    try:
-        bench.run("setup", "setup")
-        bench.run("seed", "seed", {"count": size})
-        bench.run("mongo_read", "mongo_read")
-        bench.run("ingest", "ingest")
-        bench.run("bronze", "bronze", {"keep_dir": str(keep)})
-        bench.run("naive_loader", "naive", {"sample": min(args.naive_sample, size)})
-        bench.run("floor", "floor", {"keep_dir": str(keep)})
-        bench.run("silver", "silver", {"run_id": "bench-full"})
-        bench.run("gold", "gold")
-        bench.run("ml_anomalies", "ml_anomalies")
-        bench.run(
-            "ml_training",
-            "ml_training",
-            {"model_dir": str(home / "models"), "config": {"max_training_rows": args.max_training_rows}},
-        )
-        bench.run("ml_predictions", "ml_predictions")
-        bench.run(
-            "ingest_memory", "ingest_memory", {"count": min(size, args.memory_docs), "topic": "bench_ingest_memory"}
-        )
-        shutil.rmtree(keep, ignore_errors=True)
-        changes = max(1, size // 100)
-        bench.run("incr_mutate", "mutate", {"insert": changes, "reprice": changes, "random_seed": 43})
-        bench.run("incr_ingest", "ingest")
-        bench.run("incr_bronze", "bronze")
-        bench.run("incr_silver", "silver", {"run_id": "bench-incremental"})
-        bench.run("incr_gold", "gold")
-    finally:
-        services.down(home)
+    with Progress(f"size {size:,}: stages", STAGES_PER_SIZE) as progress:
+        bench.on_stage_done = lambda: progress.advance(1)
+        try:
+            bench.run("setup", "setup")
+            bench.run("seed", "seed", {"count": size})
+            bench.run("mongo_read", "mongo_read")
+            bench.run("ingest", "ingest")
+            bench.run("bronze", "bronze", {"keep_dir": str(keep)})
+            bench.run("naive_loader", "naive", {"sample": min(args.naive_sample, size)})
+            bench.run("floor", "floor", {"keep_dir": str(keep)})
+            bench.run("silver", "silver", {"run_id": "bench-full"})
+            bench.run("gold", "gold")
+            bench.run("ml_anomalies", "ml_anomalies")
+            bench.run(
+                "ml_training",
+                "ml_training",
+                {"model_dir": str(home / "models"), "config": {"max_training_rows": args.max_training_rows}},
+            )
+            bench.run("ml_predictions", "ml_predictions")
+            bench.run(
+                "ingest_memory", "ingest_memory", {"count": min(size, args.memory_docs), "topic": "bench_ingest_memory"}
+            )
+            shutil.rmtree(keep, ignore_errors=True)
+            changes = max(1, size // 100)
+            bench.run("incr_mutate", "mutate", {"insert": changes, "reprice": changes, "random_seed": 43})
+            bench.run("incr_ingest", "ingest")
+            bench.run("incr_bronze", "bronze")
+            bench.run("incr_silver", "silver", {"run_id": "bench-incremental"})
+            bench.run("incr_gold", "gold")
+        finally:
+            services.down(home)
     return summarize(size, bench.stages, services_seconds, args)
 
 

@@ -38,10 +38,11 @@ def stage_setup(params: dict) -> dict:
 
 def stage_seed(params: dict) -> dict:
     from medallion_assets.dev import seeding
+    from medallion_assets.dev.progress import Progress
 
-    with _resources()["mongo"].get_collection() as collection:
+    with _resources()["mongo"].get_collection() as collection, Progress("seeded", params["count"]) as progress:
         started = time.perf_counter()
-        inserted = seeding.insert(collection, params["count"], random_seed=params.get("random_seed", 42))
+        inserted = seeding.insert(collection, params["count"], params.get("random_seed", 42), progress.advance)
         return {"seconds": time.perf_counter() - started, "rows": inserted}
 
 

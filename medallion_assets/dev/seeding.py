@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 
@@ -15,9 +16,15 @@ from medallion_assets.lib.errors import MedallionError
 INSERT_CHUNK = 1000
 # A collection next to the source with one document per seeded collection: {_id: name, next_index: n}.
 SEEDING_STATE = "medallion_seeding"
+# Called with the number of documents just written (dev/progress.Progress.advance fits).
+OnProgress = Callable[[int], None]
 
 
-def insert(collection: Collection, count: int, random_seed: int = 42) -> int:
+def _nothing(_count: int) -> None:
+    pass
+
+
+def insert(collection: Collection, count: int, random_seed: int = 42, on_progress: OnProgress = _nothing) -> int:
     """Append `count` synthetic listings, numbered after the highest number ever generated in `collection`."""
     if count < 0:
         raise ValueError("count must be non-negative")
@@ -25,7 +32,9 @@ def insert(collection: Collection, count: int, random_seed: int = 42) -> int:
     documents = synthetic.generate_listings(count, random_seed=random_seed, start_index=start)
     inserted = 0
     while chunk := list(islice(documents, INSERT_CHUNK)):
-        inserted += len(collection.insert_many(chunk, ordered=True).inserted_ids)
+        written = len(collection.insert_many(chunk, ordered=True).inserted_ids)
+        inserted += written
+        on_progress(written)
     return inserted
 
 
@@ -54,7 +63,7 @@ def _all_ids(collection: Collection) -> list:
     return [d["_id"] for d in collection.find({}, {"_id": 1})]
 
 
-def reprice(collection: Collection, count: int, random_seed: int = 42) -> int:
+def reprice(collection: Collection, count: int, random_seed: int = 42, on_progress: OnProgress = _nothing) -> int:
     """Give `count` existing listings a new price, as a re-posted listing would."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     changed = 0
@@ -65,21 +74,32 @@ def reprice(collection: Collection, count: int, random_seed: int = 42) -> int:
             # non-ASCII keys such as "Mức giá", so a replace is the portable way here.)
             new_fields = synthetic.reprice_document(document, factor, now=now)["$set"]
             changed += collection.replace_one({"_id": document_id}, {**document, **new_fields}).modified_count
+        on_progress(1)
     return changed
 
 
-def delete(collection: Collection, count: int, random_seed: int = 42) -> int:
+def delete(collection: Collection, count: int, random_seed: int = 42, on_progress: OnProgress = _nothing) -> int:
     """Delete `count` existing listings, as withdrawn listings would be."""
     ids = synthetic.delete_plan(_all_ids(collection), count, random_seed)
-    return collection.delete_many({"_id": {"$in": ids}}).deleted_count if ids else 0
+    deleted = 0
+    for start in range(0, len(ids), INSERT_CHUNK):
+        chunk = ids[start : start + INSERT_CHUNK]
+        deleted += collection.delete_many({"_id": {"$in": chunk}}).deleted_count
+        on_progress(len(chunk))
+    return deleted
 
 
-def load_file(collection: Collection, path: str) -> tuple[int, list[tuple[int, str]]]:
+def load_file(
+    collection: Collection, path: str, on_progress: OnProgress = _nothing, on_total: Callable[[int], None] = _nothing
+) -> tuple[int, list[tuple[int, str]]]:
     """Load a JSON Lines file as it is; returns (documents loaded, [(line, reason)] of bad lines)."""
     if not Path(path).is_file():
         raise MedallionError(f"no such file: {path}")
     documents, errors = synthetic.read_jsonl(path)
+    on_total(len(documents))
     loaded = 0
     for start in range(0, len(documents), INSERT_CHUNK):
-        loaded += len(collection.insert_many(documents[start : start + INSERT_CHUNK], ordered=True).inserted_ids)
+        written = len(collection.insert_many(documents[start : start + INSERT_CHUNK], ordered=True).inserted_ids)
+        loaded += written
+        on_progress(written)
     return loaded, errors

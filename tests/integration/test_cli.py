@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from medallion_assets import cli
 
@@ -55,3 +56,13 @@ def test_services_status_reports_each_server(services_home, capsys):
     assert cli.main(["services", "status"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [["mongo", "up"], ["s3", "up"], ["kafka", "up"], ["snowflake", "up"]]
+
+
+def test_seed_prints_progress_lines_when_not_on_a_terminal(stack, capsys):
+    assert cli.main(["seed", "--count", "5000"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("inserted 5000 synthetic listings")
+    # 1,000 listings a chunk: one plain line each time another 10% is done, 20% to 100%
+    progress = [" ".join(line.split(" (")[0].split()) for line in lines[:-1]]
+    assert progress == [f"seeded {n:,}/5,000" for n in (1000, 2000, 3000, 4000, 5000)]
+    assert all(re.search(r"\(\d[\d,]*/s, ETA \d+ s\)$", line) for line in lines[:-1]), lines
