@@ -35,23 +35,28 @@ def _services(args: argparse.Namespace) -> int:
 def _seed(args: argparse.Namespace) -> int:
     from medallion_assets.defs.resources import mongo_resource, resolved
     from medallion_assets.dev import seeding
+    from medallion_assets.dev.progress import Progress
 
     mongo = resolved(mongo_resource())
     with mongo.get_collection() as collection:
         if args.file:
-            loaded, errors = seeding.load_file(collection, args.file)
+            with Progress("loaded", 0) as progress:
+                loaded, errors = seeding.load_file(collection, args.file, progress.advance, progress.set_total)
             for line, reason in errors:
                 print(f"{args.file}:{line}: skipped: {reason}", file=sys.stderr)
             print(f"loaded {loaded} documents from {args.file} into {mongo.source_name}; {len(errors)} bad lines")
             return 0 if loaded or not errors else 1
         if args.reprice:
-            changed = seeding.reprice(collection, args.reprice, args.random_seed)
+            with Progress("repriced", args.reprice) as progress:
+                changed = seeding.reprice(collection, args.reprice, args.random_seed, progress.advance)
             print(f"repriced {changed} documents in {mongo.source_name}")
         elif args.delete:
-            deleted = seeding.delete(collection, args.delete, args.random_seed)
+            with Progress("deleted", args.delete) as progress:
+                deleted = seeding.delete(collection, args.delete, args.random_seed, progress.advance)
             print(f"deleted {deleted} documents from {mongo.source_name}")
         else:
-            inserted = seeding.insert(collection, args.count, args.random_seed)
+            with Progress("seeded", max(args.count, 0)) as progress:
+                inserted = seeding.insert(collection, args.count, args.random_seed, progress.advance)
             print(f"inserted {inserted} synthetic listings into {mongo.source_name}")
     return 0
 
@@ -82,6 +87,12 @@ def _pipeline(args: argparse.Namespace) -> int:
         start_services=not args.no_services,
         verbose=args.verbose,
     )
+
+
+def _status(args: argparse.Namespace) -> int:
+    from medallion_assets.dev import status
+
+    return status.run()
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -145,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-services", action="store_true", help="use the configured services as they are")
     run.add_argument("--verbose", action="store_true", help="also print Dagster's event log (DEBUG lines) as it runs")
     run.set_defaults(func=_pipeline)
+    status = sub.add_parser("status", help="services, tables, failing checks, freshness, sensors and schedules")
+    status.set_defaults(func=_status)
     dev = sub.add_parser("dev", help="the Dagster UI and daemon on http://127.0.0.1:3000")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from medallion_assets.definitions import defs
+from tests.integration.private_home import medallion, private_env
 
 
 def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, services_home, warehouse_port, tmp_path):
-    # A MEDALLION_HOME of the test's own: the session's Mongo and Kafka (a fresh collection and topic from
-    # `stack`), the module's own warehouse (so gold holds these 10 listings only) and its own model folder.
-    home = tmp_path / "home"
-    home.mkdir()
-    ports = json.loads((services_home / "services.json").read_text())["ports"]
-    (home / "services.json").write_text(json.dumps({"ports": {**ports, "snowflake": warehouse_port}}))
-    env = {**os.environ, "MEDALLION_HOME": str(home), "DAGSTER_HOME": str(tmp_path / "dagster")}
-    done = subprocess.run(
-        [sys.executable, "-m", "medallion_assets.cli", "pipeline", "--count", "10", "--no-services"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    # A MEDALLION_HOME of the test's own (see private_home.py): gold holds these 10 listings only.
+    env = private_env(services_home, warehouse_port, tmp_path)
+    done = medallion(env, "pipeline", "--count", "10", "--no-services")
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert "seeded 10 synthetic listings into the empty source" in out
@@ -80,7 +66,7 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, servi
     assert {state for state, _ in ends.values()} == {"done", "skipped"}
     # Dagster's own event log went to a file, named at the end of the output: every step that ran succeeded.
     log_path = re.search(r"^Dagster's event log of this run: (.+)$", out, re.M)[1]
-    assert log_path.startswith(str(home / "logs" / "pipeline-"))
+    assert log_path.startswith(str(Path(env["MEDALLION_HOME"]) / "logs" / "pipeline-"))
     log = Path(log_path).read_text()
     assert sorted(re.findall(r" - (\w+) - STEP_SUCCESS - ", log)) == sorted(started)
     assert len(re.findall(r" - STEP_SKIPPED - ", log)) == len(steps) - len(started)

@@ -106,6 +106,7 @@ def silver_real_estate(context: dg.AssetExecutionContext, config: SilverConfig, 
         preview = warehouse.fetch_all(conn, "silver/preview")
         marks = warehouse.fetch_all(conn, "silver/watermarks")
         quality_log = describe(conn, QUALITY_LOG_TABLE)
+        log_rows = int(warehouse.fetch_all(conn, "common/row_count", names={"table": QUALITY_LOG_TABLE})[0]["n"])
     elapsed = time.monotonic() - started
     context.log.info(
         f"silver: {result['rows_in']} bronze rows in, {result['rows_inserted']} inserted, "
@@ -133,6 +134,7 @@ def silver_real_estate(context: dg.AssetExecutionContext, config: SilverConfig, 
     yield dg.MaterializeResult(
         asset_key="data_quality_log",
         metadata={
+            "dagster/row_count": dg.MetadataValue.int(log_rows),
             "run_id": dg.MetadataValue.text(context.run.run_id),
             "rows_in": dg.MetadataValue.int(result["rows_in"]),
             "rows_upserted": dg.MetadataValue.int(result["rows_upserted"]),

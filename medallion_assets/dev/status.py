@@ -1,0 +1,191 @@
+"""`medallion status`: services, tables, failing checks, freshness, sensors and schedules on one screen.
+
+Reads only: the services are asked one protocol call each (embedded ones on their recorded ports, real
+ones through the resources' own connection methods), everything else comes from the Dagster instance at
+$DAGSTER_HOME and the definitions. It never starts a server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+PROBE_TIMEOUT_S = 5.0
+FRESHNESS_ORDER = ("FAIL", "WARN", "UNKNOWN", "PASS")  # worst first: a layer shows its worst asset
+
+
+@dataclass
+class Report:
+    services: list[tuple] = field(default_factory=list)  # (service, state, where, detail)
+    tables: list[tuple] = field(default_factory=list)  # (asset, table, layer, last materialized, rows)
+    failing: list[tuple] = field(default_factory=list)  # (asset, check, description)
+    freshness: list[tuple] = field(default_factory=list)  # (layer, state, detail)
+    automation: list[tuple] = field(default_factory=list)  # (name, kind, state)
+
+    @property
+    def ok(self) -> bool:
+        return all(row[1] == "up" for row in self.services) and not self.failing
+
+
+def _probe_real(name: str) -> str:
+    """Raise or return "" when the real service answers; via the resources' connection methods."""
+    from medallion_assets.defs.resources import kafka_resource, mongo_resource, resolved, snowflake_resource
+    from medallion_assets.lib import warehouse
+
+    if name == "mongo":
+        with resolved(mongo_resource()).get_collection() as collection:
+            collection.database.client.admin.command("ping")
+    elif name == "kafka":
+        kafka = resolved(kafka_resource())
+        if not kafka.admin().list_topics(timeout=PROBE_TIMEOUT_S).brokers:
+            raise RuntimeError("no broker in the metadata")
+    else:
+        with warehouse.connect(resolved(snowflake_resource())) as conn:
+            conn.cursor().execute("SELECT 1").fetchone()
+    return ""
+
+
+def service_rows() -> list[tuple]:
+    from medallion_assets.dev import services
+    from medallion_assets.lib import settings
+
+    embedded = settings.embedded_services()
+    ports = services.Ports.configured()
+    names = [n for n in services.SERVICE_NAMES if n != "s3" or "kafka" in embedded]
+    pool = ThreadPoolExecutor(max_workers=len(names))
+    futures = {
+        n: pool.submit(services.answers, n, ports) if n in embedded or n == "s3" else pool.submit(_probe_real, n)
+        for n in names
+    }
+    rows = []
+    for name in names:
+        where = f"embedded, port {ports.get(name)}" if name in embedded or name == "s3" else "configured"
+        try:
+            answer = futures[name].result(timeout=PROBE_TIMEOUT_S)
+            state, detail = ("up", "") if answer in (True, "") else ("down", "does not answer")
+        except FutureTimeout:
+            state, detail = "down", f"no answer within {PROBE_TIMEOUT_S:.0f} s"
+        except Exception as exc:  # the client's own words say what is wrong
+            state, detail = "down", " ".join(str(exc).split())[:120]
+        rows.append((name, state, where, detail))
+    pool.shutdown(wait=False, cancel_futures=True)
+    return rows
+
+
+def _value(entry) -> object:
+    return getattr(entry, "value", entry)
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "never"
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _freshness(policy, last: float | None, now: float) -> str:
+    fail = getattr(policy, "fail_window", None)
+    if fail is None:
+        return "PASS"  # no policy: never stale
+    if last is None:
+        return "UNKNOWN"
+    age = now - last
+    if age > fail.to_timedelta().total_seconds():
+        return "FAIL"
+    warn = getattr(policy, "warn_window", None)
+    return "WARN" if warn is not None and age > warn.to_timedelta().total_seconds() else "PASS"
+
+
+def dagster_rows(report: Report, instance: dg.DagsterInstance, defs: dg.Definitions, now: float) -> None:
+    graph = defs.resolve_asset_graph()
+    layers: dict[str, list[tuple[str, str]]] = {}
+    for key in graph.toposorted_asset_keys:
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        event = instance.get_latest_materialization_event(key)
+        last = event.timestamp if event else None
+        state = _freshness(node.freshness_policy, last, now)
+        layers.setdefault(node.group_name or "default", []).append((key.to_user_string(), state))
+        table = (node.metadata or {}).get("dagster/table_name")
+        if table is not None:
+            metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+            rows = _value(metadata.get("dagster/row_count")) if "dagster/row_count" in metadata else None
+            report.tables.append((key.to_user_string(), str(table), node.group_name, _when(last), rows))
+    for layer, states in layers.items():
+        worst = min((s for _, s in states), key=FRESHNESS_ORDER.index)
+        named = [a for a, s in states if s == worst and s != "PASS"]
+        detail = f"{len(states)} assets" + (f"; {worst}: {', '.join(named)}" if named else "")
+        report.freshness.append((layer, worst, detail))
+    check_keys = sorted(graph.asset_check_keys, key=lambda k: k.to_user_string())
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
+    for key in check_keys:
+        record = latest.get(key)
+        if record is not None and record.status.value == "FAILED":
+            description = (graph.get_check_spec(key).description or "").strip().splitlines()
+            report.failing.append((key.asset_key.to_user_string(), key.name, description[0] if description else ""))
+    stored = {state.instigator_name: state.status.value for state in instance.all_instigator_state()}
+    repository = defs.get_repository_def()
+    for kind, definitions in (("sensor", repository.sensor_defs), ("schedule", repository.schedule_defs)):
+        for definition in sorted(definitions, key=lambda d: d.name):
+            default = definition.default_status.value  # RUNNING or STOPPED
+            state = stored.get(definition.name)
+            state = default if state in (None, "DECLARED_IN_CODE") else state
+            report.automation.append((definition.name, kind, state))
+
+
+def collect(now: float | None = None) -> Report:
+    from medallion_assets.definitions import defs
+    from medallion_assets.dev.pipeline import dagster_home
+
+    report = Report(services=service_rows())
+    dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        dagster_rows(report, instance, defs, now if now is not None else dt.datetime.now(dt.UTC).timestamp())
+    return report
+
+
+SECTIONS = (
+    ("Services", ("service", "state", "where", "detail"), "services"),
+    ("Tables", ("asset", "table", "layer", "last materialized", "rows"), "tables"),
+    ("Failing checks", ("asset", "check", "description"), "failing"),
+    ("Freshness per layer", ("layer", "state", "detail"), "freshness"),
+    ("Sensors and schedules", ("name", "kind", "state"), "automation"),
+)
+
+
+def render(report: Report, out=None) -> None:
+    out = out or sys.stdout
+    if out.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(file=out)
+        for title, columns, attribute in SECTIONS:
+            table = Table(*columns, title=title, title_justify="left")
+            for row in getattr(report, attribute):
+                table.add_row(*("-" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+            console.print(table)
+        return
+    from medallion_assets.lib.output import print_rows
+
+    buffer = io.StringIO()
+    for title, columns, attribute in SECTIONS:
+        buffer.write(f"\n{title}\n")
+        rows = [tuple("-" if v is None else v for v in row) for row in getattr(report, attribute)]
+        if rows:
+            print_rows(columns, rows, out=buffer)
+        else:
+            buffer.write("(none)\n")
+    out.write(buffer.getvalue().lstrip("\n"))
+
+
+def run() -> int:
+    report = collect()
+    render(report)
+    return 0 if report.ok else 3
