@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+import threading
+import time
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -51,6 +51,21 @@ def _probe_real(name: str) -> str:
     return ""
 
 
+def _ask(probe, *args) -> dict:
+    """Run `probe` in a daemon thread (a hung client must not keep the command from exiting)."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["answer"] = probe(*args)
+        except Exception as exc:  # the client's own words say what is wrong
+            box["error"] = exc
+
+    box["thread"] = threading.Thread(target=target, daemon=True)
+    box["thread"].start()
+    return box
+
+
 def service_rows() -> list[tuple]:
     from medallion_assets.dev import services
     from medallion_assets.lib import settings
@@ -58,23 +73,21 @@ def service_rows() -> list[tuple]:
     embedded = settings.embedded_services()
     ports = services.Ports.configured()
     names = [n for n in services.SERVICE_NAMES if n != "s3" or "kafka" in embedded]
-    pool = ThreadPoolExecutor(max_workers=len(names))
-    futures = {
-        n: pool.submit(services.answers, n, ports) if n in embedded or n == "s3" else pool.submit(_probe_real, n)
-        for n in names
-    }
+    local = {n for n in names if n in embedded or n == "s3"}
+    asked = {n: _ask(services.answers, n, ports) if n in local else _ask(_probe_real, n) for n in names}
+    deadline = time.monotonic() + PROBE_TIMEOUT_S + 1  # the clients' own timeouts first
     rows = []
     for name in names:
-        where = f"embedded, port {ports.get(name)}" if name in embedded or name == "s3" else "configured"
-        try:
-            answer = futures[name].result(timeout=PROBE_TIMEOUT_S)
-            state, detail = ("up", "") if answer in (True, "") else ("down", "does not answer")
-        except FutureTimeout:
-            state, detail = "down", f"no answer within {PROBE_TIMEOUT_S:.0f} s"
-        except Exception as exc:  # the client's own words say what is wrong
-            state, detail = "down", " ".join(str(exc).split())[:120]
+        box = asked[name]
+        box["thread"].join(max(0.0, deadline - time.monotonic()))
+        where = f"embedded, port {ports.get(name)}" if name in local else "configured"
+        if box["thread"].is_alive():
+            state, detail = "down", f"no answer within {PROBE_TIMEOUT_S + 1:.0f} s"
+        elif "error" in box:
+            state, detail = "down", " ".join(str(box["error"]).split())[:120]
+        else:
+            state, detail = ("up", "") if box["answer"] in (True, "") else ("down", "does not answer")
         rows.append((name, state, where, detail))
-    pool.shutdown(wait=False, cancel_futures=True)
     return rows
 
 

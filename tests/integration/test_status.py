@@ -76,3 +76,17 @@ def test_status_lists_tables_with_row_counts_then_a_failing_check(
     assert _section(status.stdout, "Failing checks") == [
         ["silver_real_estate", "silver_ids_unique", "Listing ids are unique (and present) in silver."]
     ]
+
+
+def test_status_names_a_configured_service_that_does_not_answer(services_home, monkeypatch, capsys):
+    from medallion_assets import cli
+    from medallion_assets.dev import services
+
+    dead = services.free_port()
+    monkeypatch.setenv("MEDALLION_EMBEDDED", "kafka,snowflake")
+    monkeypatch.setenv("MONGO_URI", f"mongodb://127.0.0.1:{dead}/")
+    assert cli.main(["status"]) == 3
+    rows = {row[0]: row for row in _section(capsys.readouterr().out, "Services")}
+    assert rows["mongo"][1:3] == ["down", "configured"]
+    assert f"127.0.0.1:{dead}" in rows["mongo"][3]
+    assert [rows[n][1] for n in ("s3", "kafka", "snowflake")] == ["up", "up", "up"]
