@@ -175,6 +175,9 @@ class TrainingReport:
     seconds: float
     r2_floor: dict = field(default_factory=dict)
     pipeline: object = field(default=None, repr=False)
+    # The holdout's actual prices and the registered candidate's predictions of them (VND), for the UI's chart.
+    holdout_actual: object = field(default=None, repr=False)
+    holdout_predicted: object = field(default=None, repr=False)
 
 
 def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None = None, log=None) -> TrainingReport:
@@ -332,6 +335,8 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         seconds=time.monotonic() - started,
         r2_floor=floor,
         pipeline=best.pipeline,
+        holdout_actual=holdout["price"].to_numpy(),
+        holdout_predicted=best.predictions,
     )
     if log:
         log.info(f"{model_name} {version} ({best.candidate}): {status}; {decision}")

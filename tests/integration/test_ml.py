@@ -27,7 +27,7 @@ from medallion_assets.defs.ml import training as training_defs
 from medallion_assets.defs.semantic.checks import v_active_anomalies_matches_open_alerts
 from medallion_assets.dev.services import embedded_snowflake_args
 from medallion_assets.dev.synthetic import CITIES, PROPERTY_TYPES, REFERENCE_DATE
-from medallion_assets.lib import anomalies, ml_model, ml_tables, predictions, registry, warehouse
+from medallion_assets.lib import anomalies, charts, ml_model, ml_tables, predictions, registry, warehouse
 from medallion_assets.lib.errors import MedallionError
 
 GOLD = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
@@ -629,6 +629,23 @@ def test_assets_and_checks_materialize_and_pass(conn, snowflake_resource, tmp_pa
     assert meta["status"].value == "champion" and meta["holdout_r2_log"].value >= 0.6
     alerts_meta = result.asset_materializations_for_node("anomaly_alerts")[0].metadata
     assert alerts_meta["dagster/row_count"].value == alerts_meta["open_alerts"].value > 0
+    # the pictures: predicted vs actual and importance on price_model, the z-score distribution on the alerts
+    for metadata, key in [
+        (meta, "predicted_vs_actual"),
+        (meta, "feature_importance"),
+        (alerts_meta, "zscore_distribution"),
+    ]:
+        picture = charts.markdown_png(metadata[key].value)
+        assert charts.png_size(picture) == (600, 350) and len(picture) < charts.MAX_PNG_BYTES, key
+    # the histogram counts every scored listing once per measure, and its bins from z = 3 up hold the alerts
+    z_bins = warehouse.fetch_all(
+        conn, "ml/zscore_histogram", {"bin_width": 0.25, "max_bin": 40, "min_city_listings": 5}
+    )
+    gold_rows = alerts_meta["gold_rows"].value
+    assert sum(b["listings"] for b in z_bins if b["anomaly_type"] == "PRICE_OUTLIER") == gold_rows == 1200
+    for kind in anomalies.Z_SCORE_TYPES:
+        above = sum(b["listings"] for b in z_bins if b["anomaly_type"] == kind and b["bin"] >= 12)
+        assert above == alerts_meta["detected_this_run"].value[kind] > 0, kind
 
 
 def test_definitions_load_with_the_retrain_job_and_schedule():

@@ -21,7 +21,7 @@ from medallion_assets.defs.semantic import checks as semantic_checks
 from medallion_assets.defs.silver import assets as silver_assets
 from medallion_assets.defs.silver import checks as silver_checks
 from medallion_assets.dev.services import embedded_snowflake_args
-from medallion_assets.lib import gold, semantic, silver, warehouse
+from medallion_assets.lib import charts, gold, semantic, silver, warehouse
 
 TABLES = [
     "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
@@ -817,6 +817,14 @@ def test_blocking_quality_check_stops_gold(conn, snowflake_resource):
         "gold_market_analytics",
         "gold_price_trends",
     }
+    # the market analytics show median price per m² by city as a picture: 10 listings of 80 m² in Hà Nội at
+    # 1..10 bn VND, median (5.5 bn) / 80
+    by_city = warehouse.fetch_all(conn, "gold/chart_price_per_sqm_by_city", {"limit": 15})
+    assert by_city == [{"city": "Hà Nội", "median_price_per_sqm": 68_750_000.0, "listings": 10}]
+    market = result.asset_materializations_for_node("gold_tables")
+    market_meta = next(m for m in market if m.asset_key.to_user_string() == "gold_market_analytics").metadata
+    picture = charts.markdown_png(market_meta["price_per_sqm_by_city"].value)
+    assert picture == charts.price_per_sqm_by_city(by_city) and charts.png_size(picture) == (600, 350)
     gold_before = {k: v for k, v in snapshot(conn).items() if k != "silver"}
 
     # mostly broken documents, plus a repricing that gold would pick up if it ran

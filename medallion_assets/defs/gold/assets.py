@@ -6,10 +6,12 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import charts, warehouse
 from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
 from medallion_assets.lib.metadata import column_schema, md_table
 from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE
+
+CHART_CITIES = 15  # the chart on gold_market_analytics shows the cities with the most listings
 
 
 class GoldConfig(dg.Config):
@@ -105,6 +107,7 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake
         categories = warehouse.fetch_all(conn, "gold/category_counts")
         market_preview = warehouse.fetch_all(conn, "gold/preview_market")
         trends_preview = warehouse.fetch_all(conn, "gold/preview_trends")
+        by_city = warehouse.fetch_all(conn, "gold/chart_price_per_sqm_by_city", {"limit": CHART_CITIES})
     elapsed = time.monotonic() - started
     tables = result["tables"]
     context.log.info(
@@ -138,7 +141,15 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake
     )
     yield dg.MaterializeResult(
         asset_key="gold_market_analytics",
-        metadata={**changes("market_analytics"), "largest_groups": dg.MetadataValue.md(md_table(market_preview))},
+        metadata={
+            **changes("market_analytics"),
+            "largest_groups": dg.MetadataValue.md(md_table(market_preview)),
+            "price_per_sqm_by_city": dg.MetadataValue.md(
+                charts.markdown_image(charts.price_per_sqm_by_city(by_city), "Median price per m² by city")
+                if by_city
+                else "_(no listing with a price per m²)_"
+            ),
+        },
     )
     yield dg.MaterializeResult(
         asset_key="gold_price_trends",

@@ -6,12 +6,13 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import charts, warehouse
 from medallion_assets.lib.anomalies import AnomalyConfig, alert_summary, detect_anomalies
 from medallion_assets.lib.metadata import column_schema, md_table, skipped_check
 from medallion_assets.lib.ml_tables import ALERTS_TABLE, SCHEMA
 
 GOLD_ASSET = "gold_ml_features"
+Z_BIN_WIDTH, Z_MAX_BIN = 0.25, 40  # the z-score chart: bins of 0.25, everything at z >= 10 in the last one
 
 
 @dg.asset(
@@ -54,6 +55,11 @@ def anomaly_alerts(
         summary = alert_summary(conn)
         preview = warehouse.fetch_all(conn, "ml/alert_preview")
         rate = warehouse.fetch_one(conn, "ml/check_anomaly_rate")
+        z_bins = warehouse.fetch_all(
+            conn,
+            "ml/zscore_histogram",
+            {"bin_width": Z_BIN_WIDTH, "max_bin": Z_MAX_BIN, "min_city_listings": config.min_city_listings},
+        )
     elapsed = time.monotonic() - started
     gold_rows = int(rate["gold_rows"] or 0)
     context.log.info(
@@ -76,6 +82,12 @@ def anomaly_alerts(
             "gold_rows": dg.MetadataValue.int(gold_rows),
             "isolation_forest": dg.MetadataValue.json(result["isolation_forest"]),
             "strongest_open_alerts": dg.MetadataValue.md(md_table(preview)),
+            "zscore_distribution": dg.MetadataValue.md(
+                charts.markdown_image(
+                    charts.zscore_histogram(z_bins, Z_BIN_WIDTH, config.z_threshold, config.high_z_threshold),
+                    f"Per-city z-scores with the alert threshold {config.z_threshold:g}",
+                )
+            ),
             "seconds": dg.MetadataValue.float(round(elapsed, 2)),
         }
     )

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.lib import ml_model, warehouse
+from medallion_assets.lib import charts, ml_model, warehouse
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import DEFAULT_MODEL_NAME, IMPORTANCE_TABLE, REGISTRY_TABLE, SCHEMA, registry_row
@@ -141,6 +141,18 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
             "holdout_mae": dg.MetadataValue.float(round(metrics["mae"], 2)),
             "holdout_mape": dg.MetadataValue.float(round(metrics["mape"], 6)),
             "candidates": dg.MetadataValue.md(md_table(comparison)),
+            "predicted_vs_actual": dg.MetadataValue.md(
+                charts.markdown_image(
+                    charts.predicted_vs_actual(report.holdout_actual, report.holdout_predicted),
+                    f"Holdout predicted vs actual price of {report.model_version}",
+                )
+            ),
+            "feature_importance": dg.MetadataValue.md(
+                charts.markdown_image(
+                    charts.feature_importance(report.importance),
+                    f"Permutation feature importance of {report.model_version}",
+                )
+            ),
             "training_rows": dg.MetadataValue.int(report.training_rows),
             "holdout_rows": dg.MetadataValue.int(report.holdout_rows),
             "gold_rows": dg.MetadataValue.int(report.gold_rows),
