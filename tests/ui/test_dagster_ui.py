@@ -20,6 +20,7 @@ import pytest
 
 from medallion_assets.defs.resources import mongo_resource
 from medallion_assets.dev import pipeline, seeding, services
+from tests.ui.cdp import chromium_page
 from tests.ui.dagster_dev import ASSET_JOB, dagster_dev, graphql, launch, wait_for, wait_for_run
 
 ARTIFACTS = services.PROJECT_ROOT / "test-artifacts"
@@ -196,3 +197,69 @@ def test_a_person_sees_the_graph_and_green_checks_in_chromium(dagster_ui, tmp_pa
         assert check in checks_text
     assert "Succeeded" in checks_text and "Failed" not in checks_text
     assert (ARTIFACTS / "asset-graph.png").stat().st_size > 10_000
+    pictures = price_model_pictures(dagster_ui, ARTIFACTS / "ui-price-model.png", tmp_path)
+    for key in ("predicted_vs_actual", "feature_importance"):
+        assert pictures[key]["naturalWidth"] == 600 and pictures[key]["naturalHeight"] == 350, pictures
+        assert pictures[key]["width"] > 0 and pictures[key]["height"] > 0, pictures
+    assert (ARTIFACTS / "ui-price-model.png").stat().st_size > 10_000
+
+
+# The metadata row `key` of the materialization shown: click its "[Show Markdown]" (charts are too long to show
+# inline) and report the rendered <img> once it has loaded and has a size on screen.
+OPEN_PICTURE = """(() => {
+  const links = [...document.querySelectorAll('button, a, span')]
+    .filter(e => e.textContent.trim() === '[Show Markdown]');
+  const link = links.find(e => {
+    const row = e.closest('tr');
+    return row && row.cells[0].textContent.trim() === KEY;
+  });
+  if (!link) return null;
+  link.scrollIntoView({block: 'center'});
+  const box = link.getBoundingClientRect();
+  return box.width > 0 ? {x: box.x + box.width / 2, y: box.y + box.height / 2} : null;
+})()"""
+RENDERED_PICTURE = """(() => {
+  const img = [...document.querySelectorAll('img')]
+    .find(i => i.src.startsWith('data:image/png;base64,') && i.complete && i.naturalWidth > 0);
+  if (!img) return null;
+  const box = img.getBoundingClientRect();
+  return box.width > 0 && box.height > 0 ? {alt: img.alt, naturalWidth: img.naturalWidth,
+    naturalHeight: img.naturalHeight, width: box.width, height: box.height} : null;
+})()"""
+SEEN_IMAGES = """[...document.images].map(i => ({src: i.src.slice(0, 40), complete: i.complete,
+  naturalWidth: i.naturalWidth, box: JSON.stringify(i.getBoundingClientRect())}))
+  .concat([{dialogs: document.querySelectorAll('[role=dialog]').length,
+            text: document.body.innerText.slice(-2000)}])"""
+CLOSE_DIALOG = """(() => {
+  const close = [...document.querySelectorAll('[role=dialog] button, .bp5-dialog button')]
+    .find(b => b.textContent.trim() === 'Close');
+  if (close) close.click();
+  return true;
+})()"""
+
+
+def price_model_pictures(url: str, screenshot: Path, tmp_path: Path) -> dict[str, dict]:
+    """Open the price model's latest materialization in the asset catalog and each of its two charts."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = {}
+    with chromium_page(chromium, CHROMIUM_FLAGS, tmp_path / "profile-cdp") as page:
+        page.goto(f"{url}/assets/price_model?view=events")
+        for key in ("predicted_vs_actual", "feature_importance"):
+            for _ in range(3):  # a click as a person does it: the mouse on the link
+                where = page.wait_for(OPEN_PICTURE.replace("KEY", repr(key)), timeout=90)
+                page.click(where["x"], where["y"])
+                try:
+                    found[key] = page.wait_for(RENDERED_PICTURE, timeout=15)
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                page.screenshot(screenshot.with_name(f"failed-{key}.png"))
+                seen = page.evaluate(SEEN_IMAGES)
+                raise AssertionError(f"{key}: no rendered chart; images on the page: {seen}")
+            if key == "predicted_vs_actual":
+                time.sleep(0.5)  # the dialog's opening transition
+                page.screenshot(screenshot)
+            page.evaluate(CLOSE_DIALOG)
+            page.wait_for("![...document.images].some(i => i.src.startsWith('data:image/png'))", timeout=15)
+    return found
