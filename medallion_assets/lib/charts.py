@@ -57,7 +57,16 @@ def predicted_vs_actual(actual, predicted, title: str = "Holdout: predicted vs a
     shown = _spread(actual, MAX_POINTS)
 
     def draw(ax):
-        ax.scatter(actual[shown], predicted[shown], s=4, alpha=0.4, color="#1f77b4", linewidths=0, rasterized=True)
+        few = len(shown) < 500  # a small holdout gets larger, darker points
+        ax.scatter(
+            actual[shown],
+            predicted[shown],
+            s=14 if few else 4,
+            alpha=0.75 if few else 0.4,
+            color="#1f77b4",
+            linewidths=0,
+            rasterized=True,
+        )
         if len(actual):
             low = float(min(actual.min(), predicted.min()))
             high = float(max(actual.max(), predicted.max()))
