@@ -3,7 +3,9 @@
 Launches "materialize all" through the GraphQL API, reads every check result back through
 GraphQL, then lets the sensors and declarative automation carry new documents to the last
 layer with no request from us. Finally a headless Chromium opens the asset graph and a
-checks page, and screenshots go to test-artifacts/.
+checks page, then (driven over CDP, tests/ui/cdp.py) the price model's latest materialization and the
+two charts behind its [Show Markdown] links; screenshots go to test-artifacts/ (docs/ui-price-model.png
+is a copy of test-artifacts/ui-price-model.png).
 """
 
 from __future__ import annotations
