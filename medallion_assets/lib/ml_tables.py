@@ -13,6 +13,7 @@ from medallion_assets.lib.errors import MedallionError
 SCHEMA = "ANALYTICS_DB.ML_RESULTS"
 STAGE = f"{SCHEMA}.ML_STAGE"
 GOLD_TABLE = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
+GOLD_ASSET = "gold_ml_features"  # the asset that holds GOLD_TABLE, upstream of every ML asset
 ALERTS_TABLE = f"{SCHEMA}.ANOMALY_ALERTS"
 PREDICTIONS_TABLE = f"{SCHEMA}.PRICE_PREDICTIONS"
 REGISTRY_TABLE = f"{SCHEMA}.MODEL_REGISTRY"

@@ -9,9 +9,8 @@ from pydantic import Field
 from medallion_assets.lib import charts, warehouse
 from medallion_assets.lib.anomalies import AnomalyConfig, alert_summary, detect_anomalies
 from medallion_assets.lib.metadata import column_schema, md_table, skipped_check
-from medallion_assets.lib.ml_tables import ALERTS_TABLE, SCHEMA
+from medallion_assets.lib.ml_tables import ALERTS_TABLE, GOLD_ASSET, SCHEMA
 
-GOLD_ASSET = "gold_ml_features"
 Z_BIN_WIDTH, Z_MAX_BIN = 0.25, 40  # the z-score chart: bins of 0.25, everything at z >= 10 in the last one
 
 

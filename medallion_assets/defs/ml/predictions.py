@@ -6,11 +6,9 @@ from dagster_snowflake import SnowflakeResource
 
 from medallion_assets.lib import ml_model, warehouse
 from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
-from medallion_assets.lib.ml_tables import PREDICTIONS_TABLE, SCHEMA, check_name, registry_row
+from medallion_assets.lib.ml_tables import GOLD_ASSET, PREDICTIONS_TABLE, SCHEMA, check_name, registry_row
 from medallion_assets.lib.predictions import NoTrainedModel, write_predictions
 from medallion_assets.lib.registry import ModelNameConfig
-
-GOLD_ASSET = "gold_ml_features"
 
 _PREDICTION_COLUMNS = column_schema(
     [

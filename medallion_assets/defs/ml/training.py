@@ -7,7 +7,14 @@ from pydantic import Field
 from medallion_assets.lib import charts, ml_model, warehouse
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
-from medallion_assets.lib.ml_tables import DEFAULT_MODEL_NAME, IMPORTANCE_TABLE, REGISTRY_TABLE, SCHEMA, registry_row
+from medallion_assets.lib.ml_tables import (
+    DEFAULT_MODEL_NAME,
+    GOLD_ASSET,
+    IMPORTANCE_TABLE,
+    REGISTRY_TABLE,
+    SCHEMA,
+    registry_row,
+)
 from medallion_assets.lib.registry import (
     R2_METRICS,
     ModelNameConfig,
@@ -16,8 +23,6 @@ from medallion_assets.lib.registry import (
     below_floor,
     train_price_model,
 )
-
-GOLD_ASSET = "gold_ml_features"
 
 _IMPORTANCE_COLUMNS = column_schema(
     [
