@@ -34,13 +34,27 @@ def sql_root():
     return resources.files(SQL_PACKAGE)
 
 
-@cache
-def load_sql(name: str) -> str:
-    """The statement in ``sql/<name>.sql`` (e.g. ``bronze/copy_rows``)."""
+# A line `-- @include fragments/<name>` stands for the text of sql/fragments/<name>.sql: one definition of a part
+# that two statements share (how a document becomes typed values: silver and the listing history).
+_INCLUDE = re.compile(r"^[ \t]*--[ \t]*@include[ \t]+(fragments/[a-z0-9_]+)[ \t]*$", re.MULTILINE)
+
+
+def _read_sql(name: str) -> str:
     path = sql_root().joinpath(*f"{name}.sql".split("/"))
     if not path.is_file():
         raise MedallionError(f"SQL file sql/{name}.sql does not exist in the installed package")
-    return path.read_text(encoding="utf-8").strip().rstrip(";")
+    return path.read_text(encoding="utf-8")
+
+
+def expand_includes(text: str) -> str:
+    """`text` with every `-- @include fragments/<name>` line replaced by that fragment (fragments include none)."""
+    return _INCLUDE.sub(lambda m: _read_sql(m.group(1)).strip(), text)
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The statement in ``sql/<name>.sql`` (e.g. ``bronze/copy_rows``), fragments included."""
+    return expand_includes(_read_sql(name)).strip().rstrip(";")
 
 
 def setup_statements() -> list[tuple[str, str]]:

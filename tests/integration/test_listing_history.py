@@ -1,0 +1,336 @@
+"""The listing history (gold_listing_history), its views and checks against a real embedded warehouse (fakesnow's
+server, own port and folder), with bronze messages written by hand and every expected value worked out by hand.
+
+Each test starts from empty tables, writes the bronze messages it needs and calls what the assets call
+(`refresh_silver`, then `refresh_history`; the history reads bronze up to where silver has merged).
+"""
+
+import datetime as dt
+import json
+
+import pytest
+import snowflake.connector
+
+from medallion_assets.defs.gold import history_checks
+from medallion_assets.dev.services import embedded_snowflake_args
+from medallion_assets.lib import history, silver, warehouse
+
+TABLES = [
+    "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
+    "STAGING_DB.CLEANED.SILVER_REAL_ESTATE",
+    "STAGING_DB.CLEANED.SILVER_WATERMARK",
+    "STAGING_DB.CLEANED.SILVER_BATCH",
+    "STAGING_DB.CLEANED.DATA_QUALITY_LOG",
+    history.HISTORY_TABLE,
+    "ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY_POSITIONS",
+    "ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY_BATCH",
+]
+TOPIC = "listings"
+ARRIVED = "2026-11-28 06:00:00"
+
+
+@pytest.fixture(scope="module")
+def module_conn(warehouse_port):
+    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
+    warehouse.apply_setup(conn)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def conn(module_conn):
+    for table in TABLES:
+        module_conn.cursor().execute(f"DELETE FROM {table}")
+    _offsets.clear()
+    return module_conn
+
+
+_offsets: dict[int, int] = {}
+
+
+def add_bronze(conn, messages: list[tuple], partition: int = 0) -> None:
+    """Append messages (id, document or None for a tombstone, kafka time) to one bronze partition, in order."""
+    selects, params = [], {}
+    for i, (key, document, kafka_time) in enumerate(messages):
+        offset = _offsets.get(partition, 0)
+        _offsets[partition] = offset + 1
+        params.update(
+            {
+                f"id{i}": key,
+                f"doc{i}": None if document is None else json.dumps({"_id": key, **document}, ensure_ascii=False),
+                f"op{i}": "d" if document is None else "c",
+                f"p{i}": partition,
+                f"o{i}": offset,
+                f"k{i}": kafka_time,
+            }
+        )
+        selects.append(
+            f"SELECT %(id{i})s AS id, PARSE_JSON(%(doc{i})s) AS raw_data, %(op{i})s AS op, "
+            f"TO_TIMESTAMP_NTZ('{ARRIVED}') AS ingested_at, 'test' AS source, '{TOPIC}' AS kafka_topic, "
+            f"%(p{i})s AS kafka_partition, %(o{i})s AS kafka_offset, TO_TIMESTAMP_NTZ(%(k{i})s) AS kafka_timestamp, "
+            f"'test' AS load_id"
+        )
+    conn.cursor().execute(
+        "INSERT INTO RAW_DB.LANDING.BRONZE_REAL_ESTATE (id, raw_data, op, ingested_at, source, kafka_topic, "
+        "kafka_partition, kafka_offset, kafka_timestamp, load_id) " + " UNION ALL ".join(selects),
+        params,
+    )
+
+
+def refresh(conn) -> dict:
+    silver.refresh_silver(conn, "test-run")
+    return history.refresh_history(conn)
+
+
+def versions(conn, listing: str | None = None) -> list[dict]:
+    """The history rows (timestamps as text: a NULL TIMESTAMP_NTZ reaches the driver as 1970 on fakesnow)."""
+    where = "WHERE h.id = %(id)s" if listing else ""
+    cursor = conn.cursor().execute(
+        "SELECT h.id, h.version, TO_VARCHAR(h.valid_from, 'YYYY-MM-DD HH24:MI:SS') AS valid_from, "
+        "TO_VARCHAR(h.valid_to, 'YYYY-MM-DD HH24:MI:SS') AS valid_to, h.is_current, h.change_type, h.price, "
+        "h.previous_price, h.price_change_pct, h.area, h.price_per_sqm, h.city, h.district, h.property_type, "
+        "h.event_time_source, TO_VARCHAR(h.arrived_at, 'YYYY-MM-DD HH24:MI:SS') AS arrived_at, h.kafka_partition, "
+        f"h.kafka_offset FROM {history.HISTORY_TABLE} h {where} ORDER BY h.id, h.version",
+        {"id": listing} if listing else None,
+    )
+    columns = [c[0].lower() for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def doc(price: float, updated_at: str | None, **extra) -> dict:
+    document = {
+        "property_type": "Nhà",
+        "price": price,
+        "area": 80,
+        "bedrooms": 2,
+        "bathrooms": 1,
+        "location": "1 Kim Mã",
+        "city": "Hà Nội",
+        "district": "Ba Đình",
+        "posted_date": "2025-05-05",
+        **extra,
+    }
+    if updated_at is not None:
+        document["updated_at"] = updated_at
+    return document
+
+
+# Listed, repriced twice (with an identical re-send in between), delisted, relisted.
+LIFE = [
+    ("L1", doc(1_000_000_000, "2026-11-20T10:00:00"), "2026-11-20 10:00:05"),
+    ("L1", doc(900_000_000, "2026-11-21T10:00:00"), "2026-11-21 10:00:05"),
+    ("L1", doc(900_000_000, "2026-11-21T10:00:00"), "2026-11-21 11:00:00"),  # re-sent identical: no version
+    ("L1", doc(990_000_000, "2026-11-22T12:30:00"), "2026-11-22 12:30:05"),
+    ("L1", None, "2026-11-24 08:00:00"),  # the delete: its time is the Kafka message time (cluster time)
+    ("L1", doc(950_000_000, "2026-11-25T09:00:00"), "2026-11-25 09:00:05"),
+]
+
+EXPECTED_LIFE = [
+    # version, valid_from, valid_to, is_current, change_type, price, previous_price, pct, event_time_source
+    (1, "2026-11-20 10:00:00", "2026-11-21 10:00:00", False, "listed", 1e9, None, None, "updated_at"),
+    (2, "2026-11-21 10:00:00", "2026-11-22 12:30:00", False, "repriced", 9e8, 1e9, -10.0, "updated_at"),
+    (3, "2026-11-22 12:30:00", "2026-11-24 08:00:00", False, "repriced", 9.9e8, 9e8, 10.0, "updated_at"),
+    (4, "2026-11-24 08:00:00", "2026-11-25 09:00:00", False, "delisted", 9.9e8, 9.9e8, 0.0, "kafka_timestamp"),
+    (5, "2026-11-25 09:00:00", None, True, "relisted", 9.5e8, 9.9e8, -4.0404, "updated_at"),  # -40/990 × 100
+]
+
+
+def assert_life(rows: list[dict]) -> None:
+    got = [
+        (
+            r["version"],
+            r["valid_from"],
+            r["valid_to"],
+            r["is_current"],
+            r["change_type"],
+            r["price"],
+            r["previous_price"],
+            r["price_change_pct"],
+            r["event_time_source"],
+        )
+        for r in rows
+    ]
+    assert got == EXPECTED_LIFE
+    # the delisting carries the last known attributes; every version points at its own bronze message
+    assert [(r["city"], r["district"], r["property_type"], r["area"]) for r in rows] == [
+        ("Hà Nội", "Ba Đình", "Nhà", 80.0)
+    ] * 5
+    assert [r["price_per_sqm"] for r in rows] == [12_500_000.0, 11_250_000.0, 12_375_000.0, 12_375_000.0, 11_875_000.0]
+    assert [r["kafka_offset"] for r in rows] == [0, 1, 3, 4, 5]
+    assert {r["arrived_at"] for r in rows} == {ARRIVED}
+
+
+def test_a_listing_listed_repriced_twice_delisted_and_relisted_has_exactly_five_versions(conn):
+    add_bronze(conn, LIFE)
+    result = refresh(conn)
+    assert (result["messages_in"], result["versions_added"], result["versions_closed"]) == (6, 5, 0)
+    assert_life(versions(conn, "L1"))
+    assert {k: result[k] for k in history.CHANGE_TYPES} == {
+        "listed": 1,
+        "repriced": 2,
+        "changed": 0,
+        "delisted": 1,
+        "relisted": 1,
+    }
+
+
+def test_versions_split_over_runs_are_the_same_and_a_rerun_changes_nothing(conn):
+    add_bronze(conn, LIFE[:3])
+    first = refresh(conn)
+    assert (first["versions_added"], first["current_versions"]) == (2, 1)
+    add_bronze(conn, LIFE[3:])
+    second = refresh(conn)
+    assert (second["messages_in"], second["versions_added"], second["versions_closed"]) == (3, 3, 1)
+    assert_life(versions(conn, "L1"))
+    before = conn.cursor().execute(f"SELECT * FROM {history.HISTORY_TABLE} ORDER BY id, version").fetchall()
+    again = refresh(conn)
+    assert (again["messages_in"], again["versions_added"], again["versions_closed"]) == (0, 0, 0)
+    assert conn.cursor().execute(f"SELECT * FROM {history.HISTORY_TABLE} ORDER BY id, version").fetchall() == before
+
+
+def test_a_re_sent_identical_document_adds_no_version(conn):
+    add_bronze(conn, [("A", doc(2e9, "2026-11-20T10:00:00"), "2026-11-20 10:00:01")])
+    refresh(conn)
+    # re-sent in a later run, and twice within one run: still one version
+    add_bronze(conn, [("A", doc(2e9, "2026-11-20T10:00:00"), "2026-11-26 10:00:00")] * 2)
+    result = refresh(conn)
+    assert (result["messages_in"], result["versions_added"], result["versions_closed"]) == (2, 0, 0)
+    rows = versions(conn, "A")
+    assert [(r["version"], r["change_type"], r["valid_to"], r["is_current"], r["kafka_offset"]) for r in rows] == [
+        (1, "listed", None, True, 0)
+    ]
+
+
+def test_change_types_event_times_and_deletes(conn):
+    add_bronze(
+        conn,
+        [
+            # another field changed (bedrooms), the price kept: 'changed'
+            ("B", doc(3e9, "2026-11-20T08:00:00"), "2026-11-20 08:00:01"),
+            ("B", doc(3e9, "2026-11-21 09:15:00", bedrooms=3), "2026-11-21 09:15:01"),
+            # no updated_at: the Kafka message time; an updated_at earlier than the version before is held at it
+            ("C", doc(1e9, None), "2026-11-22 07:00:00"),
+            ("C", doc(1.1e9, "2026-11-21T00:00:00"), "2026-11-22 08:00:00"),
+            # a delete of a listing never seen: nothing to delist; then a delete twice: one delisting
+            ("D", None, "2026-11-22 09:00:00"),
+            ("E", doc(5e8, "20/11/2026 10:30"), "2026-11-20 10:30:01"),
+            ("E", None, "2026-11-23 10:00:00"),
+            ("E", None, "2026-11-23 10:00:01"),
+        ],
+    )
+    refresh(conn)
+    got = {
+        (r["id"], r["version"]): (
+            r["change_type"],
+            r["valid_from"],
+            r["valid_to"],
+            r["is_current"],
+            r["event_time_source"],
+        )
+        for r in versions(conn)
+    }
+    assert got == {
+        ("B", 1): ("listed", "2026-11-20 08:00:00", "2026-11-21 09:15:00", False, "updated_at"),
+        ("B", 2): ("changed", "2026-11-21 09:15:00", None, True, "updated_at"),
+        ("C", 1): ("listed", "2026-11-22 07:00:00", "2026-11-22 07:00:00", False, "kafka_timestamp"),
+        ("C", 2): ("repriced", "2026-11-22 07:00:00", None, True, "updated_at"),
+        ("E", 1): ("listed", "2026-11-20 10:30:00", "2026-11-23 10:00:00", False, "updated_at"),
+        ("E", 2): ("delisted", "2026-11-23 10:00:00", None, False, "kafka_timestamp"),
+    }
+    # a deleted listing relisted in a later run continues its numbering
+    add_bronze(conn, [("E", doc(6e8, "2026-11-27T10:00:00"), "2026-11-27 10:00:01")])
+    result = refresh(conn)
+    assert (result["versions_added"], result["versions_closed"]) == (1, 1)
+    rows = versions(conn, "E")
+    assert [
+        (r["version"], r["change_type"], r["valid_to"], r["previous_price"], r["price_change_pct"]) for r in rows
+    ] == [
+        (1, "listed", "2026-11-23 10:00:00", None, None),
+        (2, "delisted", "2026-11-27 10:00:00", 5e8, 0.0),
+        (3, "relisted", None, 5e8, 20.0),
+    ]
+
+
+def _checks(resource) -> dict[str, bool]:
+    return {
+        "current": history_checks.history_one_current_per_listing(snowflake=resource).passed,
+        "contiguous": history_checks.history_versions_contiguous(snowflake=resource).passed,
+        "price": history_checks.history_current_price_matches_silver(snowflake=resource).passed,
+    }
+
+
+def test_the_checks_pass_on_a_good_history_and_fail_when_they_should(conn, snowflake_resource):
+    add_bronze(conn, LIFE)
+    add_bronze(conn, [("F", doc(7e8, "2026-11-20T10:00:00"), "2026-11-20 10:00:01")], partition=1)
+    add_bronze(conn, [("G", doc(8e8, "2026-11-20T10:00:00"), "2026-11-20 10:00:01"), ("G", None, "2026-11-21")])
+    refresh(conn)
+    assert _checks(snowflake_resource) == {"current": True, "contiguous": True, "price": True}
+    table = history.HISTORY_TABLE
+
+    def broken(statement: str, undo: str) -> dict[str, bool]:
+        conn.cursor().execute(statement)
+        try:
+            return _checks(snowflake_resource)
+        finally:
+            conn.cursor().execute(undo)
+
+    # two current versions of one listing (one of them with a price silver does not have)
+    assert broken(
+        f"UPDATE {table} SET is_current = TRUE WHERE id = 'L1' AND version = 4",
+        f"UPDATE {table} SET is_current = FALSE WHERE id = 'L1' AND version = 4",
+    ) == {"current": False, "contiguous": True, "price": False}
+    # a deleted listing (G) with a current version
+    assert broken(
+        f"UPDATE {table} SET is_current = TRUE WHERE id = 'G' AND version = 2",
+        f"UPDATE {table} SET is_current = FALSE WHERE id = 'G' AND version = 2",
+    ) == {"current": False, "contiguous": True, "price": True}
+    # a gap (and an overlap) between versions 2 and 3
+    assert broken(
+        f"UPDATE {table} SET valid_to = TO_TIMESTAMP_NTZ('2026-11-22 12:00:00') WHERE id = 'L1' AND version = 2",
+        f"UPDATE {table} SET valid_to = TO_TIMESTAMP_NTZ('2026-11-22 12:30:00') WHERE id = 'L1' AND version = 2",
+    ) == {"current": True, "contiguous": False, "price": True}
+    assert broken(
+        f"UPDATE {table} SET valid_from = TO_TIMESTAMP_NTZ('2026-11-22 13:00:00') WHERE id = 'L1' AND version = 3",
+        f"UPDATE {table} SET valid_from = TO_TIMESTAMP_NTZ('2026-11-22 12:30:00') WHERE id = 'L1' AND version = 3",
+    ) == {"current": True, "contiguous": False, "price": True}
+    # the current price differs from silver's
+    assert broken(
+        f"UPDATE {table} SET price = 1 WHERE id = 'F'",
+        f"UPDATE {table} SET price = 7e8 WHERE id = 'F'",
+    ) == {"current": True, "contiguous": True, "price": False}
+    assert _checks(snowflake_resource) == {"current": True, "contiguous": True, "price": True}
+
+
+def test_the_views_answer_with_hand_computed_values(conn):
+    add_bronze(conn, LIFE)
+    add_bronze(conn, [("F", doc(7e8, "2026-11-20T10:00:00"), "2026-11-20 10:00:01")], partition=1)
+    refresh(conn)
+    assert history.refresh_views(conn) == {"v_price_changes": 2, "v_days_on_market": 2}
+    changes = (
+        conn.cursor()
+        .execute(
+            "SELECT id, version, TO_VARCHAR(changed_at, 'YYYY-MM-DD HH24:MI:SS'), old_price, new_price, price_change, "
+            "price_change_pct FROM ANALYTICS_DB.SEMANTIC.V_PRICE_CHANGES ORDER BY id, version"
+        )
+        .fetchall()
+    )
+    assert changes == [
+        ("L1", 2, "2026-11-21 10:00:00", 1e9, 9e8, -1e8, -10.0),
+        ("L1", 3, "2026-11-22 12:30:00", 9e8, 9.9e8, 9e7, 10.0),
+    ]
+    market = (
+        conn.cursor()
+        .execute(
+            "SELECT id, TO_VARCHAR(first_listed_at, 'YYYY-MM-DD HH24:MI:SS'), delisted_at IS NULL, is_active, "
+            "price_changes, first_price, last_price, total_change_pct, "
+            "days_on_market - DATEDIFF('second', TO_TIMESTAMP_NTZ('2026-11-25 09:00:00'), SYSDATE()) / 86400.0 "
+            "FROM ANALYTICS_DB.SEMANTIC.V_DAYS_ON_MARKET ORDER BY id"
+        )
+        .fetchall()
+    )
+    # L1 was live from 11-20 10:00 to 11-24 08:00 (3 days 22 h = 3.9167 days), then again since 11-25 09:00
+    (f1, l1) = market
+    assert l1[:7] == ("L1", "2026-11-20 10:00:00", True, True, 2, 1e9, 9.5e8)
+    assert l1[7] == -5.0
+    assert abs(l1[8] - 94 / 24) < 0.011  # days_on_market is rounded to 2 decimals
+    assert f1[:7] == ("F", "2026-11-20 10:00:00", True, True, 0, 7e8, 7e8)
