@@ -5,7 +5,6 @@ Each test starts from empty tables, writes the bronze messages it needs and call
 (`refresh_silver`, then `refresh_history`; the history reads bronze up to where silver has merged).
 """
 
-import datetime as dt
 import json
 
 import pytest

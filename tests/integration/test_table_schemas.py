@@ -9,7 +9,7 @@ import snowflake.connector
 
 from medallion_assets.definitions import defs
 from medallion_assets.dev.services import embedded_snowflake_args
-from medallion_assets.lib import metadata, semantic, warehouse
+from medallion_assets.lib import history, metadata, semantic, warehouse
 
 # Assets with a table but no declared column schema, with the reason; empty while every table asset declares one.
 NOT_DECLARED: dict[str, str] = {}
@@ -57,6 +57,7 @@ def warehouse_conn(warehouse_port):
     conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
     warehouse.apply_setup(conn)
     semantic.refresh_views(conn)
+    history.refresh_views(conn)
     yield conn
     conn.close()
 
@@ -67,6 +68,7 @@ def test_every_table_asset_declares_its_columns_or_is_listed():
     # the tables and views of every layer are covered, the semantic views included
     assert {"bronze_real_estate", "silver_real_estate", "data_quality_log", "gold_ml_features"} <= set(DECLARED)
     assert set(semantic.VIEWS) <= set(DECLARED)
+    assert {"gold_listing_history", *history.HISTORY_VIEWS} <= set(DECLARED)
 
 
 def test_declared_types_are_known():
