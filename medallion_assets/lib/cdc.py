@@ -63,6 +63,19 @@ def _json_default(value):
     return str(value)
 
 
+def event_time_ms(event: dict) -> int | None:
+    """When a change-stream event happened at the source, as epoch milliseconds: its wallTime (a UTC date), else
+    its clusterTime (a BSON Timestamp of whole seconds on MongoDB; a UTC date on nx-27017); None without either."""
+    for field_name in ("wallTime", "clusterTime"):
+        value = event.get(field_name)
+        if isinstance(value, dt.datetime):
+            aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+            return (aware - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+        if isinstance(value, bson.Timestamp):
+            return value.time * 1000
+    return None
+
+
 def document_key(document_id) -> str:
     """The message key: an ObjectId as its hex string, anything else as its JSON text."""
     if isinstance(document_id, ObjectId):
@@ -129,6 +142,7 @@ class Change:
     key: str
     value: bytes | None  # None = tombstone
     op: str  # r snapshot read, c insert, u update, d delete
+    event_time_ms: int | None = None  # when it happened at the source (change stream), sent as the message time
 
 
 @dataclass
@@ -280,16 +294,17 @@ class ChangeReader:
             self.stats["ignored_event"] += 1
             return None
         document_id = event["documentKey"]["_id"]
+        when = event_time_ms(event)
         if op == "d":
             self.stats["delete"] += 1
-            return Change(document_key(document_id), None, "d")
+            return Change(document_key(document_id), None, "d", when)
         document = event.get("fullDocument")
         if document is None:  # deleted before the lookup; its delete event follows
             self.stats["gone_before_lookup"] += 1
             return None
         document = {**document, "_id": document_id}  # fullDocument._id can come back mangled
         self.stats["insert" if op == "c" else "update"] += 1
-        return Change(document_key(document_id), document_json(document), op)
+        return Change(document_key(document_id), document_json(document), op, when)
 
     def _watermark(self, cursor: Cursor) -> Iterator[Batch]:
         mark = _loads(cursor.watermark_value) if cursor.watermark_value else None
@@ -378,6 +393,7 @@ class KafkaSender:
                         value=change.value,
                         headers=[("op", change.op.encode())],
                         on_delivery=self._on_delivery,
+                        **({"timestamp": change.event_time_ms} if change.event_time_ms is not None else {}),
                     )
                     break
                 except BufferError:  # local queue full: let deliveries drain

@@ -7,10 +7,12 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import bson
 import pytest
 from bson import ObjectId
 from bson.decimal128 import Decimal128
 
+from medallion_assets.lib import cdc
 from medallion_assets.lib.cdc import (
     Batch,
     Change,
@@ -455,3 +457,32 @@ def test_reader_and_sender_together_ship_every_document_once():
     assert [m["key"] for m in producer.produced] == [f"{i:024x}".encode() for i in range(1, 6)]
     assert [c.documents_sent for c in saved] == [2, 4, 5, 5]
     assert [c.phase for c in saved] == ["snapshot", "snapshot", "snapshot", "watermark"]
+
+
+# --- event time: the change stream's time travels as the Kafka message timestamp -------------------------
+
+
+def test_event_time_is_the_wall_time_else_the_cluster_time_in_epoch_milliseconds():
+    wall = dt.datetime(2026, 11, 20, 10, 0, 0, 295000)  # naive = UTC, as pymongo returns dates
+    assert cdc.event_time_ms({"wallTime": wall, "clusterTime": bson.Timestamp(1, 1)}) == 1_795_168_800_295
+    # nx-27017 gives clusterTime as a date; MongoDB as a Timestamp of whole seconds
+    assert cdc.event_time_ms({"clusterTime": wall}) == 1_795_168_800_295
+    assert cdc.event_time_ms({"clusterTime": bson.Timestamp(1_795_168_800, 7)}) == 1_795_168_800_000
+    assert cdc.event_time_ms({"clusterTime": wall.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))}) == (
+        1_795_168_800_295 - 7 * 3600 * 1000
+    )
+    assert cdc.event_time_ms({}) is None
+
+
+class TimedProducer(FakeProducer):
+    def produce(self, topic, key=None, value=None, headers=None, on_delivery=None, **kwargs):
+        super().produce(topic, key=key, value=value, headers=headers, on_delivery=on_delivery)
+        self.produced[-1].update(kwargs)
+
+
+def test_send_gives_a_change_with_an_event_time_that_message_timestamp():
+    producer = TimedProducer()
+    KafkaSender(producer, "listings", flush_timeout_s=5.0).send(
+        [Change("a", b"{}", "u", 1_795_168_800_295), Change("b", None, "d")]
+    )
+    assert [(m["key"], m.get("timestamp")) for m in producer.produced] == [(b"a", 1_795_168_800_295), (b"b", None)]
