@@ -25,11 +25,18 @@ def _nothing(_count: int) -> None:
 
 
 def insert(collection: Collection, count: int, random_seed: int = 42, on_progress: OnProgress = _nothing) -> int:
-    """Append `count` synthetic listings, numbered after the highest number ever generated in `collection`."""
+    """Append `count` synthetic listings, numbered after the highest number ever generated in `collection`.
+
+    The first fill of a collection spreads `updated_at` over the past days (synthetic.UPDATED_SPREAD_DAYS), so
+    the listing history and the daily market pulse of a fresh pipeline cover several days; later inserts are
+    new listings, stamped now: a past stamp below what the watermark fallback of ingestion already shipped
+    would hide them from it.
+    """
     if count < 0:
         raise ValueError("count must be non-negative")
     start = _reserve_indices(collection, count)
-    documents = synthetic.generate_listings(count, random_seed=random_seed, start_index=start)
+    spread = synthetic.UPDATED_SPREAD_DAYS if start == 0 else 0
+    documents = synthetic.generate_listings(count, random_seed=random_seed, start_index=start, spread_days=spread)
     inserted = 0
     while chunk := list(islice(documents, INSERT_CHUNK)):
         written = len(collection.insert_many(chunk, ordered=True).inserted_ids)
@@ -64,7 +71,8 @@ def _all_ids(collection: Collection) -> list:
 
 
 def reprice(collection: Collection, count: int, random_seed: int = 42, on_progress: OnProgress = _nothing) -> int:
-    """Give `count` existing listings a new price, as a re-posted listing would."""
+    """Give `count` existing listings a new price, as a re-posted listing would, stamped now (after the version
+    it changes: seeded documents are stamped at most now)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     changed = 0
     for document_id, factor in synthetic.reprice_plan(_all_ids(collection), count, random_seed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from medallion_assets.dev import seeding, synthetic
@@ -41,6 +42,11 @@ def test_insert_after_deletes_continues_after_the_highest_number_ever_generated(
     assert sorted(fingerprints) == sorted([fingerprint(d) for d in remaining] + expected_new)
     ever_made = {fingerprint(d) for d in synthetic.generate_listings(60, random_seed=5)}
     assert not ever_made & set(expected_new)
+    # the first fill is stamped over the past days (event times for the history); later inserts are stamped now
+    first_fill = [d["updated_at"] for d in remaining]
+    later = [d["updated_at"] for d in documents if fingerprint(d) in set(expected_new)]
+    assert max(first_fill) - min(first_fill) > dt.timedelta(days=2)
+    assert min(later) >= max(first_fill) and max(later) - min(later) < dt.timedelta(seconds=5)
 
 
 def test_collection_seeded_before_the_state_record_continues_after_its_documents(stack):

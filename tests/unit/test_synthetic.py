@@ -23,6 +23,7 @@ import pytest
 
 from medallion_assets.dev import synthetic
 from medallion_assets.dev.synthetic import (
+    UPDATED_SPREAD_DAYS,
     delete_plan,
     generate_listings,
     read_jsonl,
@@ -219,10 +220,25 @@ def test_generator_leaves_global_random_state_alone():
     assert random.random() == expected
 
 
-def test_updated_at_is_now_and_defaults_to_whole_utc_seconds():
-    assert all(doc["updated_at"] == NOW for doc in generate_listings(20, now=NOW))
+def test_updated_at_spreads_over_the_past_days_in_whole_utc_seconds():
+    # updated_at is the event time of a listing's first version: spread over the UPDATED_SPREAD_DAYS before
+    # `now` so that a fresh pipeline's history and market pulse cover several days
+    stamps = [doc["updated_at"] for doc in generate_listings(500, now=NOW)]
+    assert all(NOW - timedelta(days=UPDATED_SPREAD_DAYS) < stamp <= NOW for stamp in stamps)
+    assert all(stamp.microsecond == 0 for stamp in stamps)
+    assert {(NOW - stamp).days for stamp in stamps} == set(range(UPDATED_SPREAD_DAYS))
+    # its own random stream: the same per seed and index, another seed moves it, the other fields stay
+    assert [doc["updated_at"] for doc in generate_listings(20, start_index=100, now=NOW)] == stamps[100:120]
+    assert [doc["updated_at"] for doc in generate_listings(20, random_seed=7, now=NOW)] != stamps[:20]
+    flat = list(generate_listings(20, now=NOW, spread_days=0))
+    assert all(doc["updated_at"] == NOW for doc in flat)
+    assert [{**doc, "updated_at": None} for doc in flat] == [
+        {**doc, "updated_at": None} for doc in generate_listings(20, now=NOW)
+    ]
+    with pytest.raises(ValueError):
+        list(generate_listings(1, now=NOW, spread_days=-1))
     before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    stamp = next(iter(generate_listings(1)))["updated_at"]
+    stamp = next(iter(generate_listings(1, spread_days=0)))["updated_at"]
     assert stamp.tzinfo is None and stamp.microsecond == 0
     assert before <= stamp <= before + timedelta(seconds=5)
 
@@ -605,4 +621,4 @@ def test_read_jsonl_round_trips_generated_documents(tmp_path):
     documents, errors = read_jsonl(str(path))
     assert errors == []
     assert len(documents) == 50
-    assert documents[0]["updated_at"] == str(NOW)  # dates stay strings
+    assert documents[0]["updated_at"] == str(originals[0]["updated_at"])  # dates stay strings

@@ -5,7 +5,8 @@ and they need the *same* data every time so that counts downstream can be assert
 Every document is built from its own random stream seeded by ``"{seed}:{index}"``,
 so document ``i`` never depends on how many documents were asked for, and nothing
 here touches the global random state. The only non-deterministic value is
-``updated_at`` when the caller does not pass ``now``.
+``updated_at`` when the caller does not pass ``now``: it lies up to ``UPDATED_SPREAD_DAYS``
+days before ``now`` (a whole number of seconds, deterministic per seed and index).
 
 Two shapes are produced, as the real sources give them:
 
@@ -24,7 +25,12 @@ price formats), ``documents`` (building and rendering documents, adding mess) an
 
 from __future__ import annotations
 
-from medallion_assets.dev.synthetic.documents import REFERENCE_DATE, generate_listings, link_index
+from medallion_assets.dev.synthetic.documents import (
+    REFERENCE_DATE,
+    UPDATED_SPREAD_DAYS,
+    generate_listings,
+    link_index,
+)
 from medallion_assets.dev.synthetic.edits import delete_plan, read_jsonl, reprice_document, reprice_plan
 from medallion_assets.dev.synthetic.geography import CITIES, LINK_CATEGORIES, PROPERTY_TYPES
 from medallion_assets.dev.synthetic.vn_text import _slugify  # noqa: F401  (tests check link slugs with it)
@@ -34,6 +40,7 @@ __all__ = [
     "LINK_CATEGORIES",
     "PROPERTY_TYPES",
     "REFERENCE_DATE",
+    "UPDATED_SPREAD_DAYS",
     "generate_listings",
     "link_index",
     "reprice_plan",

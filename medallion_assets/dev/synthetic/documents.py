@@ -14,6 +14,9 @@ from medallion_assets.dev.synthetic.vn_text import _format_total_price, _format_
 
 REFERENCE_DATE = date(2026, 10, 31)  # posted dates fall in the two years before this day
 POSTING_WINDOW_DAYS = 730
+# updated_at (the event time of a listing's first version) lies up to this many days before `now`, so that a fresh
+# pipeline's history and daily market pulse cover several days; kept inside the pulse's 7-day lateness window.
+UPDATED_SPREAD_DAYS = 5
 PRICE_SIGMA = 0.30  # log-normal spread of price per m² around the district median
 
 STRUCTURED_SHARE = 0.60
@@ -77,17 +80,22 @@ def generate_listings(
     start_index: int = 0,
     *,
     now: datetime | None = None,
+    spread_days: float = UPDATED_SPREAD_DAYS,
 ) -> Iterator[dict]:
     """Yield ``count`` source documents (indices ``start_index`` ..), reproducible per index.
 
     Why per-index seeding: inserting more documents later (``start_index=previous_count``)
-    must not change the ones already inserted. ``now`` becomes every document's
-    ``updated_at``; ``None`` means the current UTC time truncated to whole seconds.
+    must not change the ones already inserted. Each document's ``updated_at`` is ``now`` minus a
+    whole number of seconds below ``spread_days`` days, drawn from the document's own stream
+    (``"{seed}:{index}:updated_at"``, so the other fields do not depend on it); ``spread_days=0``
+    makes it ``now``. ``None`` for ``now`` means the current UTC time truncated to whole seconds.
     """
     if count < 0 or start_index < 0:
         raise ValueError("count and start_index must be non-negative")
+    if spread_days < 0:
+        raise ValueError("spread_days must be non-negative")
     stamp = _naive_utc(now)
-    return (_make_document(random_seed, index, stamp) for index in range(start_index, start_index + count))
+    return (_make_document(random_seed, index, stamp, spread_days) for index in range(start_index, start_index + count))
 
 
 def link_index(link: object) -> int | None:
@@ -101,7 +109,12 @@ def link_index(link: object) -> int | None:
     return (int(match[1]) - LISTING_NUMBER_FIRST) // LISTING_NUMBER_STRIDE
 
 
-def _make_document(random_seed: int, index: int, now: datetime) -> dict:
+def _updated_at(random_seed: int, index: int, now: datetime, spread_days: float) -> datetime:
+    seconds = int(random.Random(f"{random_seed}:{index}:updated_at").random() * spread_days * 86_400)
+    return now - timedelta(seconds=seconds)
+
+
+def _make_document(random_seed: int, index: int, now: datetime, spread_days: float) -> dict:
     rng = random.Random(f"{random_seed}:{index}")
     structured = rng.random() < STRUCTURED_SHARE
     listing = _draw_listing(rng)
@@ -126,7 +139,7 @@ def _make_document(random_seed: int, index: int, now: datetime) -> dict:
         doc = _render_crawled(rng, listing, index, price_mode, outlier)
         _apply_blanks(rng, doc, _CRAWLED_BLANKABLE)
         _apply_padding(rng, doc, _CRAWLED_PADDABLE)
-    doc["updated_at"] = now
+    doc["updated_at"] = _updated_at(random_seed, index, now, spread_days)
     return doc
 
 
