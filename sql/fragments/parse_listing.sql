@@ -59,9 +59,12 @@ texts AS (
                   ELSE s.raw_data:description::VARCHAR END, '^[[:space:]]+|[[:space:]]+$', ''), '') AS description_text,
            NULLIF(REGEXP_REPLACE(CASE WHEN s.source_shape = 'crawled' THEN s.raw_data:"Ngày đăng"::VARCHAR
                   ELSE s.raw_data:posted_date::VARCHAR END, '^[[:space:]]+|[[:space:]]+$', ''), '') AS posted_text,
-           NULLIF(REGEXP_REPLACE(CASE WHEN s.source_shape = 'crawled'
-                  THEN COALESCE(s.raw_data:"updated_at"::VARCHAR, s.raw_data:"Ngày cập nhật"::VARCHAR)
-                  ELSE s.raw_data:updated_at::VARCHAR END, '^[[:space:]]+|[[:space:]]+$', ''), '') AS updated_text
+           -- a date as text or as extended JSON (a $-date object, how the embedded MongoDB's change stream hands
+           -- out a document's dates): whatever precedes the first digit or follows the last one is dropped
+           NULLIF(REGEXP_REPLACE(COALESCE(s.raw_data:updated_at::VARCHAR,
+                                          CASE WHEN s.source_shape = 'crawled'
+                                               THEN s.raw_data:"Ngày cập nhật"::VARCHAR END),
+                  '^[^0-9]+|[^0-9]+$', ''), '') AS updated_text
     FROM shaped s
 ),
 typed AS (
@@ -105,7 +108,8 @@ typed AS (
            COALESCE(TRY_TO_DATE(LEFT(x.posted_text, 10), 'YYYY-MM-DD'),
                     TRY_TO_DATE(x.posted_text, 'DD/MM/YYYY')) AS posted_date,
            -- when the source says the listing last changed: ISO (as ingestion writes a MongoDB date, UTC,
-           -- with 'T' or a space, any fraction or offset after the seconds ignored) or dd/mm/yyyy [hh:mi[:ss]]
+           -- with 'T' or a space, any fraction or offset after the seconds ignored; also inside a $-date object)
+           -- or dd/mm/yyyy [hh:mi[:ss]]
            COALESCE(TRY_TO_TIMESTAMP_NTZ(REPLACE(LEFT(x.updated_text, 19), 'T', ' '), 'YYYY-MM-DD HH24:MI:SS'),
                     TRY_TO_TIMESTAMP_NTZ(x.updated_text, 'DD/MM/YYYY HH24:MI:SS'),
                     TRY_TO_TIMESTAMP_NTZ(x.updated_text, 'DD/MM/YYYY HH24:MI'),

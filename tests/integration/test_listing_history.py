@@ -56,7 +56,10 @@ def add_bronze(conn, messages: list[tuple], partition: int = 0) -> None:
         params.update(
             {
                 f"id{i}": key,
-                f"doc{i}": None if document is None else json.dumps({"_id": key, **document}, ensure_ascii=False),
+                # "$date" spelled \u0024date: the embedded warehouse reads a $name in the statement as a variable
+                f"doc{i}": None
+                if document is None
+                else json.dumps({"_id": key, **document}, ensure_ascii=False).replace('"$', '"\\u0024'),
                 f"op{i}": "d" if document is None else "c",
                 f"p{i}": partition,
                 f"o{i}": offset,
@@ -96,7 +99,7 @@ def versions(conn, listing: str | None = None) -> list[dict]:
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
-def doc(price: float, updated_at: str | None, **extra) -> dict:
+def doc(price: float, updated_at: str | dict | None, **extra) -> dict:
     document = {
         "property_type": "Nhà",
         "price": price,
@@ -213,6 +216,13 @@ def test_change_types_event_times_and_deletes(conn):
             # a delete of a listing never seen: nothing to delist; then a delete twice: one delisting
             ("D", None, "2026-11-22 09:00:00"),
             ("E", doc(5e8, "20/11/2026 10:30"), "2026-11-20 10:30:01"),
+            # a date as extended JSON (the embedded MongoDB's change stream), and as 'Ngày cập nhật' (crawled)
+            ("H", doc(4e8, {"$date": "2026-11-19T23:59:58"}), "2026-11-20 10:00:00"),
+            (
+                "I",
+                {"Link": "https://x.vn/ban-nha-rieng/a-pr1", "Mức giá": "4 tỷ", "Ngày cập nhật": "18/11/2026 07:05:09"},
+                "2026-11-20 10:00:00",
+            ),
             ("E", None, "2026-11-23 10:00:00"),
             ("E", None, "2026-11-23 10:00:01"),
         ],
@@ -235,6 +245,8 @@ def test_change_types_event_times_and_deletes(conn):
         ("C", 2): ("repriced", "2026-11-22 07:00:00", None, True, "updated_at"),
         ("E", 1): ("listed", "2026-11-20 10:30:00", "2026-11-23 10:00:00", False, "updated_at"),
         ("E", 2): ("delisted", "2026-11-23 10:00:00", None, False, "kafka_timestamp"),
+        ("H", 1): ("listed", "2026-11-19 23:59:58", None, True, "updated_at"),
+        ("I", 1): ("listed", "2026-11-18 07:05:09", None, True, "updated_at"),
     }
     # a deleted listing relisted in a later run continues its numbering
     add_bronze(conn, [("E", doc(6e8, "2026-11-27T10:00:00"), "2026-11-27 10:00:01")])
