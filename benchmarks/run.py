@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.history import HISTORY_STAGES, run_history_stages
 from medallion_assets.dev.progress import Progress
 from medallion_assets.lib.settings import SERVICE_VARIABLES
 
@@ -31,7 +32,7 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 CONFIG_VARS = SERVICE_VARIABLES  # cleared while the embedded servers run
 SERVERS = ("mongo", "kafka", "snowflake", "s3")
 GIB = 1024**3
-STAGES_PER_SIZE = 18  # the bench.run calls in bench_size, for the progress line
+STAGES_PER_SIZE = 18 + HISTORY_STAGES  # the bench.run calls in bench_size, for the progress line
 
 
 def machine() -> dict:
@@ -189,6 +190,7 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
             bench.run("incr_bronze", "bronze")
             bench.run("incr_silver", "silver", {"run_id": "bench-incremental"})
             bench.run("incr_gold", "gold")
+            run_history_stages(bench, size)  # stages history_* and history (benchmarks/history.py)
         finally:
             services.down(home)
     return summarize(size, bench.stages, services_seconds, args)

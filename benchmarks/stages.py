@@ -285,6 +285,18 @@ def stage_gold(params: dict) -> dict:
     return {"seconds": seconds, "rows": result["population"], "tables": result["tables"]}
 
 
+def stage_history(params: dict) -> dict:
+    """gold_listing_history: the versions of every bronze message above the history's positions."""
+    from medallion_assets.lib import history, warehouse
+
+    with warehouse.connect(_resources()["snowflake"]) as conn:
+        started = time.perf_counter()
+        result = history.refresh_history(conn)
+        seconds = time.perf_counter() - started
+    keys = ("versions_added", "versions_closed", "history_rows", "listings", "current_versions", "repriced")
+    return {"seconds": seconds, "rows": result["messages_in"], **{key: result[key] for key in keys}}
+
+
 def stage_ml_anomalies(params: dict) -> dict:
     from medallion_assets.lib import anomalies, ml_tables, warehouse
 
