@@ -77,7 +77,7 @@ sequence AS (
            h.kafka_offset AS kafka_offset
     FROM ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY h
     WHERE h.valid_to IS NULL
-      AND EXISTS (SELECT 1 FROM incoming i WHERE i.id = h.id)
+      AND EXISTS (SELECT 1 FROM documents d WHERE d.id = h.id)
     UNION ALL
     SELECT i.id AS id,
            i.stage AS stage,

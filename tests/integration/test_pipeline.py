@@ -42,6 +42,19 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, servi
     assert ("anomaly_alerts", "anomaly_rate_within_bounds", "SKIP") in checks
     assert ("price_model", "price_model_r2_floor", "NOT") in checks
     assert ("silver_real_estate", "silver_quality_share", "PASS") in checks
+    # the listing history: one version per listing (10 listed), its views answer, its checks pass
+    for check in (
+        "history_one_current_per_listing",
+        "history_versions_contiguous",
+        "history_current_price_matches_silver",
+    ):
+        assert ("gold_listing_history", check, "PASS") in checks
+    table_rows = dict(
+        line.split() for line in out.split("\nRows per table\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:-1]
+    )
+    assert table_rows["ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY"] == table_rows["STAGING_DB.CLEANED.SILVER_REAL_ESTATE"]
+    assert table_rows["ANALYTICS_DB.SEMANTIC.V_DAYS_ON_MARKET"] == "10"
+    assert table_rows["ANALYTICS_DB.SEMANTIC.V_PRICE_CHANGES"] == "0"
 
     # What a person sees: no Dagster DEBUG lines and no Python warnings, on stdout or stderr.
     assert [line for line in (out + done.stderr).splitlines() if "DEBUG" in line or "Warning" in line] == []
