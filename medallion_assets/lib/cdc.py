@@ -6,13 +6,11 @@ change stream resumed from a stored token. On a server without change streams
 a watermark field (``updated_at`` by default) is the weaker fallback: it sees
 new and changed documents but no deletes.
 
-Every message is keyed by the document id, so all versions of a listing stay in
-one partition in order; a delete is a tombstone (no value). The cursor lives in
-the warehouse (RAW_DB.LANDING.INGESTION_STATE) and moves only after the broker
-acknowledged every message sent so far: a crash re-sends at most one
-group of `acknowledge_every` messages
-(at-least-once into Kafka; bronze keeps one row per message, and silver keeps
-the latest version per id, so a re-sent batch changes no listing).
+Every message is keyed by the document id, so all versions of a listing stay in one partition in order; a delete
+is a tombstone (no value); a change-stream event's time is the message timestamp (mongo.event_time_ms). The cursor
+lives in the warehouse (RAW_DB.LANDING.INGESTION_STATE) and moves only after the broker acknowledged every message
+sent so far: a crash re-sends at most one group of `acknowledge_every` messages (at-least-once into Kafka; bronze
+keeps one row per message, and silver keeps the latest version per id, so a re-sent batch changes no listing).
 """
 
 import base64
@@ -31,7 +29,7 @@ from bson.decimal128 import Decimal128
 from pymongo.collection import Collection
 from pymongo.errors import OperationFailure
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import mongo, warehouse
 from medallion_assets.lib.errors import MedallionError
 
 CHANGE_STREAM_HISTORY_LOST = 286
@@ -61,19 +59,6 @@ def _json_default(value):
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return str(value)
-
-
-def event_time_ms(event: dict) -> int | None:
-    """When a change-stream event happened at the source, as epoch milliseconds: its wallTime (a UTC date), else
-    its clusterTime (a BSON Timestamp of whole seconds on MongoDB; a UTC date on nx-27017); None without either."""
-    for field_name in ("wallTime", "clusterTime"):
-        value = event.get(field_name)
-        if isinstance(value, dt.datetime):
-            aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-            return (aware - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
-        if isinstance(value, bson.Timestamp):
-            return value.time * 1000
-    return None
 
 
 def document_key(document_id) -> str:
@@ -294,17 +279,16 @@ class ChangeReader:
             self.stats["ignored_event"] += 1
             return None
         document_id = event["documentKey"]["_id"]
-        when = event_time_ms(event)
         if op == "d":
             self.stats["delete"] += 1
-            return Change(document_key(document_id), None, "d", when)
+            return Change(document_key(document_id), None, "d", mongo.event_time_ms(event))
         document = event.get("fullDocument")
         if document is None:  # deleted before the lookup; its delete event follows
             self.stats["gone_before_lookup"] += 1
             return None
         document = {**document, "_id": document_id}  # fullDocument._id can come back mangled
         self.stats["insert" if op == "c" else "update"] += 1
-        return Change(document_key(document_id), document_json(document), op, when)
+        return Change(document_key(document_id), document_json(document), op, mongo.event_time_ms(event))
 
     def _watermark(self, cursor: Cursor) -> Iterator[Batch]:
         mark = _loads(cursor.watermark_value) if cursor.watermark_value else None

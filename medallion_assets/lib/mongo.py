@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+import bson
 import dagster as dg
 import pymongo
 from pydantic import Field
@@ -57,3 +59,16 @@ class MongoResource(dg.ConfigurableResource):
             yield client[self.database][self.collection]
         finally:
             client.close()
+
+
+def event_time_ms(event: dict) -> int | None:
+    """When a change-stream event happened at the source, as epoch milliseconds: its wallTime (a UTC date), else
+    its clusterTime (a BSON Timestamp of whole seconds on MongoDB; a UTC date on nx-27017); None without either."""
+    for field_name in ("wallTime", "clusterTime"):
+        value = event.get(field_name)
+        if isinstance(value, dt.datetime):
+            aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+            return (aware - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+        if isinstance(value, bson.Timestamp):
+            return value.time * 1000
+    return None

@@ -12,7 +12,7 @@ import pytest
 from bson import ObjectId
 from bson.decimal128 import Decimal128
 
-from medallion_assets.lib import cdc
+from medallion_assets.lib import mongo
 from medallion_assets.lib.cdc import (
     Batch,
     Change,
@@ -464,14 +464,14 @@ def test_reader_and_sender_together_ship_every_document_once():
 
 def test_event_time_is_the_wall_time_else_the_cluster_time_in_epoch_milliseconds():
     wall = dt.datetime(2026, 11, 20, 10, 0, 0, 295000)  # naive = UTC, as pymongo returns dates
-    assert cdc.event_time_ms({"wallTime": wall, "clusterTime": bson.Timestamp(1, 1)}) == 1_795_168_800_295
+    assert mongo.event_time_ms({"wallTime": wall, "clusterTime": bson.Timestamp(1, 1)}) == 1_795_168_800_295
     # nx-27017 gives clusterTime as a date; MongoDB as a Timestamp of whole seconds
-    assert cdc.event_time_ms({"clusterTime": wall}) == 1_795_168_800_295
-    assert cdc.event_time_ms({"clusterTime": bson.Timestamp(1_795_168_800, 7)}) == 1_795_168_800_000
-    assert cdc.event_time_ms({"clusterTime": wall.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))}) == (
+    assert mongo.event_time_ms({"clusterTime": wall}) == 1_795_168_800_295
+    assert mongo.event_time_ms({"clusterTime": bson.Timestamp(1_795_168_800, 7)}) == 1_795_168_800_000
+    assert mongo.event_time_ms({"clusterTime": wall.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))}) == (
         1_795_168_800_295 - 7 * 3600 * 1000
     )
-    assert cdc.event_time_ms({}) is None
+    assert mongo.event_time_ms({}) is None
 
 
 class TimedProducer(FakeProducer):
