@@ -190,6 +190,16 @@ def test_versions_split_over_runs_are_the_same_and_a_rerun_changes_nothing(conn)
     assert conn.cursor().execute(f"SELECT * FROM {history.HISTORY_TABLE} ORDER BY id, version").fetchall() == before
 
 
+def test_a_full_refresh_rebuilds_the_same_versions_from_all_of_bronze(conn):
+    add_bronze(conn, LIFE[:3])
+    refresh(conn)
+    add_bronze(conn, LIFE[3:])
+    refresh(conn)
+    rebuilt = history.refresh_history(conn, full_refresh=True)
+    assert (rebuilt["messages_in"], rebuilt["versions_added"], rebuilt["versions_closed"]) == (6, 5, 0)
+    assert_life(versions(conn, "L1"))
+
+
 def test_a_re_sent_identical_document_adds_no_version(conn):
     add_bronze(conn, [("A", doc(2e9, "2026-11-20T10:00:00"), "2026-11-20 10:00:01")])
     refresh(conn)
