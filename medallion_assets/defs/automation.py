@@ -3,7 +3,8 @@
 - `mongo_changes_sensor`: source changes not shipped yet -> an ingestion + bronze run.
 - `kafka_backlog_sensor`: messages in the topic that bronze has not loaded -> a bronze run.
 - declarative automation: everything below bronze materializes when its upstream changed
-  (and its upstream's blocking checks passed), evaluated by `medallion_automation`.
+  (and its upstream's blocking checks passed), evaluated by `medallion_automation`; but the daily
+  partitions of `gold_market_pulse`, which `market_pulse_sensor` (defs/gold/pulse_sensor.py) rebuilds.
 - `nightly_reconciliation`: every check over the whole graph, once a night.
 - `observe_source_schedule`: the MongoDB collection's document count, every hour.
 - freshness policies per layer, so the UI flags a table that fell behind.
@@ -27,10 +28,16 @@ observe_source_job = dg.define_asset_job(
     description="Observe the MongoDB collection (document count as its data version).",
 )
 
+# Assets that a sensor of their own keeps fresh, never declarative automation: the daily-partitioned market pulse
+# (an automation condition over an unpartitioned upstream would call every day stale on each history update;
+# market_pulse_sensor in defs/gold/pulse_sensor.py rebuilds only the days whose history changed).
+SENSOR_DRIVEN_ASSETS = ("gold_market_pulse",)
+
 reconciliation_job = dg.define_asset_job(
     "reconciliation_job",
-    selection=dg.AssetSelection.all_asset_checks(),
-    description="Every asset check over the whole graph, without materializing anything.",
+    # the pulse's check is per event day: it runs with each day's materialization, not in an unpartitioned run
+    selection=dg.AssetSelection.all_asset_checks() - dg.AssetSelection.checks_for_assets(*SENSOR_DRIVEN_ASSETS),
+    description="Every asset check over the whole graph (but the per-day pulse check), without materializing anything.",
 )
 
 
@@ -47,11 +54,17 @@ _FAILED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
 
 def run_request_for(
-    context: dg.SensorEvaluationContext, sensor_name: str, key: str, tags: dict[str, str]
+    context: dg.SensorEvaluationContext,
+    sensor_name: str,
+    key: str,
+    tags: dict[str, str],
+    partition_key: str | None = None,
+    update_cursor: bool = True,
 ) -> dg.RunRequest:
     """A run request for the oldest unhandled change `key`. Dagster never starts two runs with one run key,
     so after a run for `key` failed (an outage mid-run, a killed run) the next tick asks again under
-    `key#2`, `key#3`, ...: a failed run is retried by the next tick instead of blocking the sensor forever."""
+    `key#2`, `key#3`, ...: a failed run is retried by the next tick instead of blocking the sensor forever.
+    The run key becomes the cursor unless `update_cursor` is False (a sensor that keeps a cursor of its own)."""
     attempt, run_key = 1, key
     while True:
         filters = dg.RunsFilter(tags={"dagster/sensor_name": sensor_name, "dagster/run_key": run_key})
@@ -60,8 +73,9 @@ def run_request_for(
             break
         attempt += 1
         run_key = f"{key}#{attempt}"
-    context.update_cursor(run_key)
-    return dg.RunRequest(run_key=run_key, tags=tags)
+    if update_cursor:
+        context.update_cursor(run_key)
+    return dg.RunRequest(run_key=run_key, tags=tags, partition_key=partition_key)
 
 
 def skip_for_outage(context: dg.SensorEvaluationContext, exc: ServiceUnavailable) -> dg.SkipReason:
@@ -128,7 +142,10 @@ def freshness_for(spec: dg.AssetSpec):
 
 
 def automation_for(spec: dg.AssetSpec):
-    follows = spec.group_name in FOLLOWS_UPSTREAM_GROUPS and spec.key.to_user_string() not in ON_DEMAND_ASSETS
+    key = spec.key.to_user_string()
+    follows = (
+        spec.group_name in FOLLOWS_UPSTREAM_GROUPS and key not in ON_DEMAND_ASSETS and key not in SENSOR_DRIVEN_ASSETS
+    )
     return FOLLOW_UPSTREAM if follows else spec.automation_condition
 
 

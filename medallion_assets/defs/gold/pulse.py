@@ -1,0 +1,114 @@
+"""The daily market pulse: the project's partitioned asset (one partition per event day, UTC) and its check.
+
+lib/pulse.py has the how (and the late-change rule); defs/gold/pulse_sensor.py decides which days to rebuild.
+"""
+
+import time
+import warnings
+
+import dagster as dg
+from dagster_snowflake import SnowflakeResource
+
+from medallion_assets.lib import pulse, warehouse
+from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.metadata import column_schema, md_table
+
+PULSE_ASSET = "gold_market_pulse"
+# end_offset=1: today is a partition too (its pulse grows during the day).
+PULSE_PARTITIONS = dg.DailyPartitionsDefinition(start_date=pulse.start_date(), end_offset=1, timezone="UTC")
+
+PULSE_COLUMNS = column_schema(
+    [
+        ("event_day", "DATE", "valid_from::DATE of the history versions (UTC); the partition"),
+        ("city", "VARCHAR", "'Unknown' when missing; delisted versions carry the last known city"),
+        ("new_listings", "INTEGER", "versions with change_type 'listed'"),
+        ("repriced", "INTEGER", "versions with change_type 'repriced'"),
+        ("price_drops", "INTEGER", "repriced with price < previous_price"),
+        ("changed", "INTEGER", "versions with change_type 'changed' (other attributes)"),
+        ("delisted", "INTEGER", "versions with change_type 'delisted'"),
+        ("relisted", "INTEGER", "versions with change_type 'relisted'"),
+        ("total_changes", "INTEGER", "all in-time versions of the day"),
+        ("median_price", "FLOAT", "median asking price of the listings new that day (VND)"),
+        ("median_price_per_sqm", "FLOAT", "median price per m² of the listings new that day"),
+        ("lateness_days", "INTEGER", "the lateness window the day was built with"),
+        ("history_loaded_at", "TIMESTAMP_NTZ", "newest loaded_at of the versions counted (staleness)"),
+        ("updated_at", "TIMESTAMP_NTZ", "when the day was built"),
+    ]
+)
+
+
+@dg.asset(
+    name=PULSE_ASSET,
+    group_name="gold",
+    deps=["gold_listing_history"],
+    partitions_def=PULSE_PARTITIONS,
+    kinds={"snowflake"},
+    pool="gold_pulse",
+    description=f"{pulse.PULSE_TABLE}: per (event day, city) new listings, repriced, price drops, changed, "
+    "delisted, relisted, and the median asking price and price per m² of the day's new listings, from the "
+    "listing history's in-time changes. One partition per event day (UTC), replaced as a unit; "
+    "market_pulse_sensor rebuilds the stale days.",
+    metadata={"dagster/table_name": pulse.PULSE_TABLE, "dagster/column_schema": PULSE_COLUMNS},
+)
+def gold_market_pulse(context: dg.AssetExecutionContext, snowflake: SnowflakeResource) -> dg.MaterializeResult:
+    if not context.has_partition_key and not context.has_partition_key_range:
+        raise MedallionError(
+            f"{PULSE_ASSET} is partitioned by event day: materialize chosen days (a partition or a backfill), "
+            "or let market_pulse_sensor do it"
+        )
+    days = context.partition_keys
+    lateness = pulse.lateness_days()
+    started = time.monotonic()
+    built = {}
+    with warehouse.connect(snowflake) as conn:
+        for day in days:
+            built[day] = pulse.build_day(conn, day, lateness)
+        preview = pulse.preview_day(conn, days[-1])
+    elapsed = time.monotonic() - started
+    totals = {name: sum(b[name] for b in built.values()) for name in (*pulse.COUNTS, "cities")}
+    context.log.info(
+        f"pulse {days[0]}..{days[-1]}: {totals['total_changes']} changes in {totals['cities']} (day, city) rows, "
+        f"lateness {lateness} days ({elapsed:.1f}s)"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(totals["cities"]),
+            **{name: dg.MetadataValue.int(totals[name]) for name in pulse.COUNTS},
+            "lateness_days": dg.MetadataValue.int(lateness),
+            "busiest_cities": dg.MetadataValue.md(md_table(preview)),
+            "seconds": dg.MetadataValue.float(round(elapsed, 2)),
+        }
+    )
+
+
+# A check per partition (partitions_def on a check is a Dagster preview feature; its warning says only that).
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=dg.PreviewWarning)
+
+    @dg.asset_check(
+        asset=gold_market_pulse,
+        partitions_def=PULSE_PARTITIONS,
+        additional_deps=["gold_listing_history"],
+        description="Per event day: the pulse's counts per city equal the listing history's in-time changes of "
+        "that day (listed, repriced, price drops, changed, delisted, relisted, total), with the lateness the "
+        "day was built with.",
+    )
+    def pulse_counts_match_history(
+        context: dg.AssetCheckExecutionContext, snowflake: SnowflakeResource
+    ) -> dg.AssetCheckResult:
+        days = PULSE_PARTITIONS.get_partition_keys_in_range(context.partition_key_range)
+        default = pulse.lateness_days()
+        with warehouse.connect(snowflake) as conn:
+            results = {day: pulse.check_day(conn, day, default) for day in days}
+        bad = [d for d, r in results.items() if r["cities_differing"] or r["mixed_lateness"]]
+        sums = {k: sum(r[k] for r in results.values()) for k in ("cities", "pulse_changes", "history_changes")}
+        return dg.AssetCheckResult(
+            passed=not bad,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                **{k: dg.MetadataValue.int(v) for k, v in sums.items()},
+                "cities_differing": dg.MetadataValue.int(sum(r["cities_differing"] for r in results.values())),
+                "days_differing": dg.MetadataValue.json(bad),
+                "lateness_days": dg.MetadataValue.int(results[days[-1]]["lateness_days"]),
+            },
+        )

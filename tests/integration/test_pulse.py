@@ -1,0 +1,245 @@
+"""The daily market pulse against a real embedded warehouse (a fakesnow server of this module's own), with
+GOLD_LISTING_HISTORY filled by hand (the table is the contract with the history asset) and every expected
+count and median worked out by hand: one day's pulse, the pulse check failing when it should, late changes
+(inside the window: only their own day is rebuilt; beyond it: logged, no closed day changes)."""
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+import snowflake.connector
+
+from medallion_assets.defs.gold.pulse import gold_market_pulse, pulse_counts_match_history
+from medallion_assets.defs.gold.pulse_sensor import market_pulse_sensor
+from medallion_assets.dev.services import embedded_snowflake_args
+from medallion_assets.lib import pulse, warehouse
+
+TABLES = [pulse.HISTORY_TABLE, pulse.PULSE_TABLE, pulse.LATE_TABLE]
+INSERT = (
+    f"INSERT INTO {pulse.HISTORY_TABLE} (id, version, valid_from, change_type, price, previous_price, area, "
+    "price_per_sqm, city, arrived_at, loaded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+PULSE_ROWS = (
+    f"SELECT event_day, city, new_listings, repriced, price_drops, changed, delisted, relisted, total_changes, "
+    f"median_price, median_price_per_sqm, lateness_days FROM {pulse.PULSE_TABLE} ORDER BY event_day, city"
+)
+D1 = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def module_conn(warehouse_port):
+    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
+    warehouse.apply_setup(conn)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def conn(module_conn, monkeypatch):
+    monkeypatch.delenv(pulse.LATENESS_VARIABLE, raising=False)
+    for table in TABLES:
+        module_conn.cursor().execute(f"DELETE FROM {table}")
+    return module_conn
+
+
+_loads = iter(range(1, 1_000_000))
+
+
+def add(conn, rows):
+    """History versions (id, change_type, valid_from, price, previous_price, area, city, arrived_at), loaded now
+    (each call a later loaded_at, as successive history runs)."""
+    loaded_at = dt.datetime(2030, 1, 1) + dt.timedelta(seconds=next(_loads))
+    params = []
+    for n, (id_, change, valid_from, price, previous, area, city, arrived) in enumerate(rows):
+        per_sqm = price / area if price and area else None
+        arrived_at = arrived if arrived is not None else valid_from + dt.timedelta(minutes=5)
+        params.append((id_, n + 1, valid_from, change, price, previous, area, per_sqm, city, arrived_at, loaded_at))
+    conn.cursor().executemany(INSERT, params)
+
+
+def at(day: dt.date, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute, second))
+
+
+def pulse_rows(conn):
+    return [tuple(r) for r in conn.cursor().execute(PULSE_ROWS).fetchall()]
+
+
+def materialize(snowflake_resource, day: str, instance=None):
+    return dg.materialize(
+        [gold_market_pulse, pulse_counts_match_history],
+        partition_key=day,
+        resources={"snowflake": snowflake_resource},
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+HAND_DAY = [
+    # Hanoi: three new listings (3, 5, 4 bn; 100, 50, 80 m²), a price drop, a rise, a delisting, a change
+    ("L1", "listed", at(D1, 9), 3e9, None, 100.0, "Hà Nội", None),
+    ("L2", "listed", at(D1, 10), 5e9, None, 50.0, "Hà Nội", None),
+    ("L3", "listed", at(D1, 11), 4e9, None, 80.0, "Hà Nội", None),
+    ("L4", "repriced", at(D1, 12), 2e9, 2.5e9, 80.0, "Hà Nội", None),
+    ("L5", "repriced", at(D1, 13), 6e9, 5e9, 90.0, "Hà Nội", None),
+    ("L6", "delisted", at(D1, 14), 7e9, None, 120.0, "Hà Nội", None),  # tombstone with the last known city
+    ("L14", "changed", at(D1, 23, 59, 59), 1e9, 1e9, 30.0, "Hà Nội", None),  # the day's last second
+    # Ho Chi Minh City: two new listings (1, 2 bn; 40, 50 m²), a relisting, a change
+    ("L7", "listed", at(D1, 8), 1e9, None, 40.0, "Hồ Chí Minh", None),
+    ("L8", "listed", at(D1, 9), 2e9, None, 50.0, "Hồ Chí Minh", None),
+    ("L9", "relisted", at(D1, 10), 3e9, None, 60.0, "Hồ Chí Minh", None),
+    ("L10", "changed", at(D1, 11), 3e9, 3e9, 61.0, "Hồ Chí Minh", None),
+    # no city: a price drop
+    ("L11", "repriced", at(D1, 15), 1e9, 1.2e9, 20.0, None, None),
+    # arrived 8 days and 1 hour after D1 ended (lateness 7): late, never counted
+    ("L12", "listed", at(D1, 16), 9e9, None, 10.0, "Hà Nội", at(D1 + dt.timedelta(days=9), 1)),
+    # the next day's first second: D2, not D1
+    ("L13", "listed", at(D1 + dt.timedelta(days=1), 0), 7e9, None, 70.0, "Hà Nội", None),
+]
+
+
+def test_the_pulse_of_a_hand_made_day_has_hand_computed_counts_and_medians(conn, snowflake_resource):
+    add(conn, HAND_DAY)
+    result = materialize(snowflake_resource, D1.isoformat())
+    assert result.success
+    # (day, city, new, repriced, drops, changed, delisted, relisted, total, median price, median per m², lateness)
+    assert pulse_rows(conn) == [
+        (D1, "Hà Nội", 3, 2, 1, 1, 1, 0, 7, 4e9, 5e7, 7),  # medians of 3/5/4 bn and 30/100/50 m VND/m²
+        (D1, "Hồ Chí Minh", 2, 0, 0, 1, 0, 1, 4, 1.5e9, 3.25e7, 7),  # (1+2)/2 bn, (25+40)/2 m VND/m²
+        (D1, "Unknown", 0, 1, 1, 0, 0, 0, 1, None, None, 7),
+    ]
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed and evaluation.partition == D1.isoformat()
+    assert evaluation.metadata["pulse_changes"].value == evaluation.metadata["history_changes"].value == 12
+    materialization = result.asset_materializations_for_node("gold_market_pulse")[0]
+    assert materialization.partition == D1.isoformat()
+    assert materialization.metadata["new_listings"].value == 5 and materialization.metadata["price_drops"].value == 2
+
+    # Replaced as a unit: a second run gives the same rows, no duplicates; the next day is a partition of its own.
+    assert materialize(snowflake_resource, D1.isoformat()).success
+    assert materialize(snowflake_resource, (D1 + dt.timedelta(days=1)).isoformat()).success
+    rows = pulse_rows(conn)
+    assert len(rows) == 4 and rows[-1][:9] == (D1 + dt.timedelta(days=1), "Hà Nội", 1, 0, 0, 0, 0, 0, 1)
+
+    # The check fails when the pulse no longer matches the history (a change the pulse has not seen).
+    add(conn, [("L15", "delisted", at(D1, 18), 1e9, None, 50.0, "Hồ Chí Minh", None)])
+    # (Dagster runs a partitioned check only with its asset, which would rebuild the day: ask the check's query.)
+    assert pulse.check_day(conn, D1.isoformat(), 7) == {
+        "cities": 3,
+        "cities_differing": 1,
+        "pulse_changes": 12,
+        "history_changes": 13,
+        "lateness_days": 7,
+        "mixed_lateness": False,
+    }
+    conn.cursor().execute(f"UPDATE {pulse.PULSE_TABLE} SET lateness_days = 8 WHERE city = 'Unknown'")
+    assert pulse.check_day(conn, (D1 + dt.timedelta(days=1)).isoformat(), 7)["cities_differing"] == 0
+    assert pulse.check_day(conn, D1.isoformat(), 7)["mixed_lateness"] is True
+
+
+def tick(snowflake_resource, instance, cursor):
+    context = dg.build_sensor_context(resources={"snowflake": snowflake_resource}, cursor=cursor, instance=instance)
+    result = market_pulse_sensor(context)
+    requests = result if isinstance(result, list) else []
+    return sorted(r.partition_key for r in requests), context.cursor, result
+
+
+def late_log(conn):
+    rows = conn.cursor().execute(f"SELECT id, event_day FROM {pulse.LATE_TABLE} ORDER BY id").fetchall()
+    return [tuple(r) for r in rows]
+
+
+def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged_and_changes_nothing(
+    conn, snowflake_resource, monkeypatch
+):
+    instance = dg.DagsterInstance.ephemeral()
+    today = dt.datetime.now(dt.timezone.utc).date()
+    d1, d2, d3 = (today - dt.timedelta(days=n) for n in (3, 2, 1))
+    closed = today - dt.timedelta(days=20)  # closed: its window ended 12 days ago
+    add(
+        conn,
+        [
+            (f"A{n}", "listed", at(day, 10), 1e9 * n, None, 50.0, "Hà Nội", None)
+            for n, day in ((1, d1), (2, d2), (3, d3))
+        ],
+    )
+    add(conn, [("C1", "listed", at(closed, 10), 2e9, None, 40.0, "Đà Nẵng", None)])
+
+    days, cursor, _ = tick(snowflake_resource, instance, None)
+    assert days == sorted(d.isoformat() for d in (closed, d1, d2, d3))  # every new day
+    for day in days:
+        assert materialize(snowflake_resource, day, instance).success
+    days, cursor, result = tick(snowflake_resource, instance, cursor)
+    assert days == [] and isinstance(result, dg.SkipReason)
+    before = pulse_rows(conn)
+
+    # A change of d2 within the window (it arrives now): only d2 is stale.
+    add(
+        conn,
+        [
+            (
+                "A4",
+                "repriced",
+                at(d2, 15),
+                1.5e9,
+                2e9,
+                50.0,
+                "Hà Nội",
+                dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            )
+        ],
+    )
+    days, cursor, _ = tick(snowflake_resource, instance, cursor)
+    assert days == [d2.isoformat()]
+    assert materialize(snowflake_resource, d2.isoformat(), instance).success
+    after = pulse_rows(conn)
+    changed = [row for row in after if row not in before]
+    assert [(r[0], r[3], r[4]) for r in changed] == [(d2, 1, 1)]  # d2: one repriced, one price drop
+    assert len(after) == len(before) and late_log(conn) == []
+
+    # A change of the closed day arriving now: late. Logged once, no run, the closed day's pulse unchanged.
+    add(
+        conn,
+        [
+            (
+                "C2",
+                "listed",
+                at(closed, 12),
+                9e9,
+                None,
+                30.0,
+                "Đà Nẵng",
+                dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            )
+        ],
+    )
+    days, cursor, result = tick(snowflake_resource, instance, cursor)
+    assert days == [] and isinstance(result, dg.SkipReason) and "1 of them late" in result.skip_message
+    assert late_log(conn) == [("C2", closed)]
+    assert tick(snowflake_resource, instance, None)[0] == []  # from the start again: still no run, logged once
+    assert late_log(conn) == [("C2", closed)]
+    assert materialize(snowflake_resource, closed.isoformat(), instance).success  # a rerun of the closed day
+    assert pulse_rows(conn) == after  # ... changes nothing: the late change is never counted
+    (evaluation,) = materialize(snowflake_resource, closed.isoformat(), instance).get_asset_check_evaluations()
+    assert evaluation.passed  # the check judges the day by the same window
+
+    # With a longer lateness the same change is in time: its day becomes stale (the run key names the lateness).
+    monkeypatch.setenv(pulse.LATENESS_VARIABLE, "30")
+    days, cursor, result = tick(snowflake_resource, instance, cursor)
+    assert result[0].run_key.endswith("/L30") and days == [closed.isoformat()]
+
+
+def test_a_failed_day_run_is_requested_again(conn, snowflake_resource):
+    from dagster._core.test_utils import create_run_for_test
+
+    instance = dg.DagsterInstance.ephemeral()
+    add(conn, [("F1", "listed", at(D1, 10), 1e9, None, 50.0, "Huế", None)])
+    first = tick(snowflake_resource, instance, None)[2][0]
+    assert tick(snowflake_resource, instance, None)[2][0].run_key == first.run_key  # not started: same key
+    create_run_for_test(
+        instance,
+        status=dg.DagsterRunStatus.FAILURE,
+        tags={"dagster/sensor_name": "market_pulse_sensor", "dagster/run_key": first.run_key},
+    )
+    retry = tick(snowflake_resource, instance, None)[2][0]
+    assert retry.run_key == first.run_key + "#2" and retry.partition_key == D1.isoformat()
