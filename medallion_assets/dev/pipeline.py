@@ -108,8 +108,9 @@ def run_job(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = 
     Dagster's event log (the DEBUG lines) goes to $MEDALLION_HOME/logs/pipeline-<run_id>.log; `verbose`
     also leaves Dagster's console logger on, which prints it to stderr as the run goes."""
     from medallion_assets.dev.live import StepView
+    from medallion_assets.dev.pulse_runs import main_job
 
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = main_job(defs)
     run_id = str(uuid.uuid4())
     log_path = services.medallion_home() / "logs" / f"pipeline-{run_id}.log"
     steps = [node.name for node in job.graph.nodes_in_topological_order]
@@ -138,14 +139,24 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
         for run_id in runs.fail_dead_runs(instance):
             print(f"run {run_id} had lost its process: marked failed, its pool slots freed")
         result, log_path = run_job(defs, instance, verbose)
-        summary = summarize(defs, result)
+        pulse = run_pulse_days(defs, instance, verbose)
+        summary = summarize(defs, result, pulse)
     except MedallionError as exc:
         print(f"medallion: {exc}", file=sys.stderr)
         return 1
     print(summary.text)
     print(f"Dagster's event log of this run: {log_path}")
     print(f"pipeline finished in {time.monotonic() - started:.1f}s")
-    return 0 if result.success and not summary.blocking_failures else 1
+    return 0 if result.success and not summary.blocking_failures and not pulse.failed_days else 1
+
+
+def run_pulse_days(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = False):
+    """The partitioned market pulse, one run per stale event day (dev/pulse_runs.py)."""
+    from medallion_assets.dev.pulse_runs import run_pulse
+
+    run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    print("market pulse: materializing the stale event days")
+    return run_pulse(defs, instance, run_config)
 
 
 def _skip_reason(metadata) -> str | None:
@@ -189,7 +200,7 @@ class Summary:
         self.blocking_failures = blocking_failures
 
 
-def summarize(defs: dg.Definitions, result) -> Summary:
+def summarize(defs: dg.Definitions, result, pulse=None) -> Summary:
     from medallion_assets.defs.resources import resolved, snowflake_resource
     from medallion_assets.lib import warehouse
     from medallion_assets.lib.output import print_rows
@@ -227,12 +238,16 @@ def summarize(defs: dg.Definitions, result) -> Summary:
         if key.asset_key in not_run:  # its asset was skipped, so Dagster skipped the check's step too
             checks.append((key.asset_key.to_user_string(), key.name, "NOT RUN", ""))
             skipped.append((f"{key.asset_key.to_user_string()} / {key.name}", f"not run: {not_run[key.asset_key]}"))
+    if pulse is not None and pulse.check_row():
+        checks.append(pulse.check_row())
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     out = io.StringIO()
     out.write("\nRows per table\n")
     print_rows(["table", "rows"], rows, out=out)
     out.write("\nChecks\n")
     print_rows(["asset", "check", "result", ""], sorted(checks), out=out)
+    if pulse is not None:
+        out.write("\nMarket pulse (one partition per event day)\n" + "".join(f"  {line}\n" for line in pulse.lines()))
     if skipped:
         out.write("\nSkipped\n")
         print_rows(["skipped", "why"], skipped, out=out)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from medallion_assets.definitions import defs
+from medallion_assets.dev.pulse_runs import main_job
 from tests.integration.private_home import medallion, private_env
 
 
@@ -55,15 +56,19 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, servi
     assert table_rows["ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY"] == table_rows["STAGING_DB.CLEANED.SILVER_REAL_ESTATE"]
     assert table_rows["ANALYTICS_DB.SEMANTIC.V_DAYS_ON_MARKET"] == "10"
     assert table_rows["ANALYTICS_DB.SEMANTIC.V_PRICE_CHANGES"] == "0"
+    # The partitioned market pulse runs after the main run, one run per stale event day, its check with it.
+    pulse = out.split("\nMarket pulse (one partition per event day)\n", 1)[1].split("\n\n", 1)[0]
+    assert "FAILED" not in pulse and "late changes logged now (lateness 7 days): 0" in pulse
+    assert ("gold_market_pulse", "pulse_counts_match_history", "FAIL") not in checks
 
     # What a person sees: no Dagster DEBUG lines and no Python warnings, on stdout or stderr.
     assert [line for line in (out + done.stderr).splitlines() if "DEBUG" in line or "Warning" in line] == []
     # Not a terminal: one line per step state change and no carriage-return redraws. Every step of the job
     # starts once and ends once (done), or is skipped with the reason.
     assert "\r" not in out
-    lines = out.split("seeded 10 synthetic listings into the empty source\n", 1)[1].split("\nRows per table\n")[0]
+    lines = out.split("seeded 10 synthetic listings into the empty source\n", 1)[1].split("\nmarket pulse: ")[0]
     states = [(line.split()[0], line.split()[1], " ".join(line.split()[2:])) for line in lines.splitlines()]
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = main_job(defs)
     steps = [node.name for node in job.graph.nodes_in_topological_order]
     ends = {key: (state, detail) for key, state, detail in states if state != "running"}
     assert sorted(ends) == sorted(steps) and len(ends) == len([s for s in states if s[1] != "running"])
