@@ -153,7 +153,7 @@ def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged
     conn, snowflake_resource, monkeypatch
 ):
     instance = dg.DagsterInstance.ephemeral()
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     d1, d2, d3 = (today - dt.timedelta(days=n) for n in (3, 2, 1))
     closed = today - dt.timedelta(days=20)  # closed: its window ended 12 days ago
     add(
@@ -185,7 +185,7 @@ def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged
                 2e9,
                 50.0,
                 "Hà Nội",
-                dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
             )
         ],
     )
@@ -209,7 +209,7 @@ def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged
                 None,
                 30.0,
                 "Đà Nẵng",
-                dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
             )
         ],
     )
