@@ -13,14 +13,19 @@ from medallion_assets.lib import pulse, warehouse
 PULSE_JOB = "market_pulse_job"
 
 
-def main_job(defs: dg.Definitions) -> dg.JobDefinition:
-    """Every asset and check but the partitioned pulse (and its check), as one unpartitioned job."""
-    job = defs.resolve_implicit_global_asset_job_def()
+def main_selection(defs: dg.Definitions) -> tuple[set[dg.AssetKey], set[dg.AssetCheckKey]]:
+    """Every materializable asset and every check but the partitioned pulse and its check."""
     graph = defs.resolve_asset_graph()
     pulse_key = dg.AssetKey(PULSE_ASSET)
     assets = {key for key in graph.materializable_asset_keys if key != pulse_key}
     checks = {key for key in graph.asset_check_keys if key.asset_key != pulse_key}
-    return job.get_subset(asset_selection=assets, asset_check_selection=checks)
+    return assets, checks
+
+
+def main_job(defs: dg.Definitions) -> dg.JobDefinition:
+    """The main selection as one unpartitioned job (the implicit global asset job, subset)."""
+    assets, checks = main_selection(defs)
+    return defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=assets, asset_check_selection=checks)
 
 
 class PulseOutcome:

@@ -18,6 +18,21 @@ from medallion_assets.dev import services
 LOCATION = "medallion_assets"
 ASSET_JOB = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": "__ASSET_JOB"}
 
+
+def unpartitioned_selector() -> dict:
+    """`__ASSET_JOB` with every asset and check but the daily-partitioned market pulse (a run of the whole graph
+    without a partition; the UI's "Materialize all" launches the pulse's days as a backfill instead)."""
+    from medallion_assets.definitions import defs
+    from medallion_assets.dev.pulse_runs import main_selection
+
+    assets, checks = (sorted(keys, key=lambda k: k.to_user_string()) for keys in main_selection(defs))
+    return {
+        **ASSET_JOB,
+        "assetSelection": [{"path": key.path} for key in assets],
+        "assetCheckSelection": [{"assetKey": {"path": c.asset_key.path}, "name": c.name} for c in checks],
+    }
+
+
 LAUNCH_MUTATION = """
 mutation($selector: JobOrPipelineSelector!) {
   launchPipelineExecution(executionParams: {selector: $selector, mode: "default"}) {
