@@ -32,7 +32,7 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 CONFIG_VARS = SERVICE_VARIABLES  # cleared while the embedded servers run
 SERVERS = ("mongo", "kafka", "snowflake", "s3")
 GIB = 1024**3
-STAGES_PER_SIZE = 18 + HISTORY_STAGES  # the bench.run calls in bench_size, for the progress line
+STAGES_PER_SIZE = 19 + HISTORY_STAGES  # the bench.run calls in bench_size, for the progress line
 
 
 def machine() -> dict:
@@ -173,6 +173,7 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
             bench.run("floor", "floor", {"keep_dir": str(keep)})
             bench.run("silver", "silver", {"run_id": "bench-full"})
             bench.run("gold", "gold")
+            bench.run("pulse", "pulse", {"repriced_share": 0.1, "days": 7})  # benchmarks/pulse_stage.py
             bench.run("ml_anomalies", "ml_anomalies")
             bench.run(
                 "ml_training",
@@ -281,6 +282,7 @@ STAGE_ROWS = [
     ("bronze", "Kafka -> bronze", "consume, classify, Parquet, PUT, COPY INTO"),
     ("silver", "bronze -> silver", "parse, dedupe, score, MERGE"),
     ("gold", "silver -> gold (3 tables)", "MERGE + DELETE each"),
+    ("pulse", "history -> market pulse", "rows = history versions (10% repriced); every day rebuilt"),
     ("ml_anomalies", "ML: anomalies", "z-scores in SQL + Isolation Forest"),
     ("ml_training", "ML: price model training", "rows = training rows"),
     ("ml_predictions", "ML: predictions", "holdout + every gold row"),
