@@ -21,7 +21,8 @@ COLUMNS = (
 )
 # Benchmark-only fill (not product SQL): numbered silver listings, spread by their number over the days.
 _NUMBERED = (
-    "SELECT s.id AS id, s.price AS price, s.area AS area, IFF(s.area > 0, s.price / s.area, NULL) AS price_per_sqm, s.city AS city, "
+    "SELECT s.id AS id, s.price AS price, s.area AS area, "
+    "IFF(s.area > 0, s.price / s.area, NULL) AS price_per_sqm, s.city AS city, "
     "s.district AS district, s.property_type AS property_type, ROW_NUMBER() OVER (ORDER BY s.id) AS rn "
     "FROM STAGING_DB.CLEANED.SILVER_REAL_ESTATE s"
 )
