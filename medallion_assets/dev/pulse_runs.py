@@ -58,12 +58,13 @@ class PulseOutcome:
         return (PULSE_ASSET, "pulse_counts_match_history", status, detail)
 
 
-def run_pulse(defs: dg.Definitions, instance: dg.DagsterInstance, run_config: dict) -> PulseOutcome:
-    """Log late changes and materialize every stale pulse day, one run each."""
+def run_pulse(defs: dg.Definitions, instance: dg.DagsterInstance, run_config: dict, snowflake=None) -> PulseOutcome:
+    """Log late changes and materialize every stale pulse day, one run each (`snowflake`: the resource to ask
+    which days, by default the one the environment configures, as the job's own)."""
     from medallion_assets.defs.resources import resolved, snowflake_resource
 
     outcome = PulseOutcome()
-    with warehouse.connect(resolved(snowflake_resource())) as conn:
+    with warehouse.connect(snowflake or resolved(snowflake_resource())) as conn:
         outcome.late = pulse.log_late(conn, outcome.lateness)
         stale = [d["event_day"] for d in pulse.stale_days(conn, outcome.lateness)]
     known = set(PULSE_PARTITIONS.get_partition_keys())

@@ -243,3 +243,38 @@ def test_a_failed_day_run_is_requested_again(conn, snowflake_resource):
     )
     retry = tick(snowflake_resource, instance, None)[2][0]
     assert retry.run_key == first.run_key + "#2" and retry.partition_key == D1.isoformat()
+
+
+def test_the_pipeline_materializes_one_partition_per_stale_event_day_with_its_check(conn, snowflake_resource):
+    from medallion_assets.defs.gold.pulse_sensor import market_pulse_job
+    from medallion_assets.dev.pulse_runs import run_pulse
+
+    today = dt.datetime.now(dt.UTC).date()
+    d1, d2, closed = today - dt.timedelta(days=2), today - dt.timedelta(days=1), today - dt.timedelta(days=30)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    add(
+        conn,
+        [
+            ("P1", "listed", at(d1, 9), 1e9, None, 50.0, "Huế", None),
+            ("P2", "listed", at(d2, 9), 3e9, None, 60.0, "Huế", None),
+            ("P3", "repriced", at(d2, 10), 2e9, 3e9, 60.0, "Huế", None),
+            ("P4", "listed", at(closed, 9), 5e9, None, 70.0, "Huế", now),  # arrived 29 days late
+        ],
+    )
+    defs = dg.Definitions(
+        assets=[gold_market_pulse],
+        asset_checks=[pulse_counts_match_history],
+        jobs=[market_pulse_job],
+        resources={"snowflake": snowflake_resource},
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    outcome = run_pulse(defs, instance, {}, snowflake=snowflake_resource)
+    assert outcome.days == [d1.isoformat(), d2.isoformat()] and not outcome.failed_days
+    assert outcome.late == {closed.isoformat(): 1}
+    assert outcome.check_row() == ("gold_market_pulse", "pulse_counts_match_history", "PASS", "2/2 days pass")
+    assert outcome.lines()[0] == f"2 event day(s) materialized: {d1.isoformat()}, {d2.isoformat()}"
+    assert [(r[0], r[2], r[3], r[4]) for r in pulse_rows(conn)] == [(d1, 1, 0, 0), (d2, 1, 1, 1)]
+    # Nothing stale any more: a second pipeline run materializes no day and logs nothing again.
+    again = run_pulse(defs, instance, {}, snowflake=snowflake_resource)
+    assert again.days == [] and again.late == {} and again.check_row() is None
+    assert again.lines()[0] == "no stale event day in the listing history: no pulse run"
