@@ -34,26 +34,33 @@ INSERT = (
 )
 
 
+DAYS = [dt.date(2025, 3, 10) + dt.timedelta(days=n) for n in range(4)]
+
+
 @pytest.fixture
 def history(services_home):
-    """Four event days in the history (yesterday and the three days before), one new listing each."""
+    """Four event days in the history (10-13 March 2025, long closed but each change in time), one new listing
+    each. Only these rows are added and removed again: the session's warehouse may hold a real history, whose
+    synthetic days are recent and never these."""
     from medallion_assets.defs.resources import resolved, snowflake_resource
 
-    today = dt.datetime.now(dt.UTC).date()
-    days = [today - dt.timedelta(days=n) for n in (4, 3, 2, 1)]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    placeholders = ", ".join(["%s"] * len(DAYS))
+
+    def clear(conn):
+        conn.cursor().execute(f"DELETE FROM {pulse.HISTORY_TABLE} WHERE id LIKE 'pulse-backfill-%'")
+        conn.cursor().execute(f"DELETE FROM {pulse.PULSE_TABLE} WHERE event_day IN ({placeholders})", DAYS)
+
     with warehouse.connect(resolved(snowflake_resource())) as conn:
         warehouse.apply_setup(conn)
-        for table in (pulse.HISTORY_TABLE, pulse.PULSE_TABLE, pulse.LATE_TABLE):
-            conn.cursor().execute(f"DELETE FROM {table}")
+        clear(conn)
         rows = []
-        for n, day in enumerate(days):
+        for n, day in enumerate(DAYS):
             event = dt.datetime.combine(day, dt.time(12))
-            rows.append((f"BF{n}", event, 1e9 * (n + 1), 2e7 * (n + 1), event, now))
+            rows.append((f"pulse-backfill-{n}", event, 1e9 * (n + 1), 2e7 * (n + 1), event, now))
         conn.cursor().executemany(INSERT, rows)
-        yield conn, [d.isoformat() for d in days]
-        for table in (pulse.HISTORY_TABLE, pulse.PULSE_TABLE, pulse.LATE_TABLE):
-            conn.cursor().execute(f"DELETE FROM {table}")
+        yield conn, [d.isoformat() for d in DAYS]
+        clear(conn)
 
 
 def test_a_graphql_backfill_of_three_days_materializes_exactly_three_partitions(history, tmp_path_factory):
