@@ -55,7 +55,9 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
         data = home / "mongo"
         data.mkdir(parents=True, exist_ok=True)
         return [
-            str(bin_dir / "nx-27017"),
+            sys.executable,
+            "-m",
+            "medallion_assets.dev.mongo_server",  # nx-27017 with the change stream decoding dates as MongoDB does
             "--data-dir",
             str(data),
             "--host",

@@ -124,6 +124,20 @@ def test_repriced_and_deleted_documents_arrive_as_new_versions_and_tombstones(st
         first, last = versions[0], versions[-1]
         assert last[3] > first[3]  # the new version is later in the same partition
         assert (first[4], first[5]) != (last[4], last[5]), versions  # and carries a different price
+    # A date reads the same from the change stream as from the snapshot (nx-27017 handed it out as {"$date": ...})
+    dates = query(
+        stack,
+        "SELECT id AS id, op AS op, raw_data:posted_date::VARCHAR AS posted FROM RAW_DB.LANDING.BRONZE_REAL_ESTATE "
+        "WHERE kafka_topic = %(t)s AND raw_data:posted_date IS NOT NULL ORDER BY kafka_partition, kafka_offset",
+        {"t": stack["kafka"].topic},
+    )
+    posted = {}
+    for doc_id, op, value in dates:
+        posted.setdefault(doc_id, {})[op] = value
+    repriced = [versions for versions in posted.values() if "u" in versions]
+    assert repriced, "no structured listing among the repriced ones"
+    for versions in repriced:
+        assert versions["u"] == versions["r"] and not versions["u"].startswith("{"), versions
 
 
 def test_killed_bronze_load_loses_nothing_and_doubles_nothing(stack, tmp_path):
