@@ -81,7 +81,7 @@ def build_asset(spec: PublishedTable) -> dg.AssetsDefinition:
         snowflake: SnowflakeResource,
         lakehouse: LakehouseResource,
     ) -> dg.MaterializeResult:
-        metadata = publish_table(spec, snowflake, lakehouse, context.run_id, config.keep_snapshot_days)
+        metadata = publish_table(spec, snowflake, lakehouse, context.run.run_id, config.keep_snapshot_days)
         context.log.info(
             f"{spec.name}: snapshot {metadata['snapshot_id'].value}, {metadata['dagster/row_count'].value} rows "
             f"({metadata['seconds'].value}s)"
