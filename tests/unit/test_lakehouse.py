@@ -1,0 +1,147 @@
+"""The lakehouse's settings and the plain logic of lib/lakehouse.py, worked out by hand (no server)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pyarrow as pa
+import pytest
+
+from medallion_assets.defs.lakehouse.definitions import lakehouse as lakehouse_defs
+from medallion_assets.lib import lakehouse
+from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.iceberg_catalog import (
+    VARIABLES,
+    LakehouseResource,
+    _redacted,
+    lakehouse_enabled,
+    lakehouse_resource,
+)
+from medallion_assets.lib.settings import SERVICE_VARIABLES
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for name in ("MEDALLION_ENV", *VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MEDALLION_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEDALLION_S3_PORT", "41234")
+    return monkeypatch
+
+
+def test_local_default_is_the_embedded_lakehouse(clean_env, tmp_path):
+    assert lakehouse_enabled()
+    resource = lakehouse_resource()
+    assert resource.catalog_uri == f"sqlite:///{tmp_path / 'home' / 'lakehouse' / 'catalog.db'}"
+    assert resource.warehouse == "s3://medallion-lakehouse/"
+    props = resource.catalog_properties()
+    assert props["s3.endpoint"] == "http://127.0.0.1:41234" and props["py-io-impl"].endswith("PyArrowFileIO")
+
+
+def test_production_without_a_catalog_leaves_the_group_out(clean_env):
+    clean_env.setenv("MEDALLION_ENV", "production")
+    assert not lakehouse_enabled()
+    defs = lakehouse_defs()
+    assert list(defs.assets or []) == [] and list(defs.asset_checks or []) == []
+
+
+def test_a_catalog_without_a_warehouse_is_named(clean_env):
+    clean_env.setenv("MEDALLION_ENV", "production")
+    clean_env.setenv("MEDALLION_ICEBERG_CATALOG_URI", "postgresql+psycopg2://u:pw@db:5432/iceberg")
+    assert lakehouse_enabled()
+    with pytest.raises(MedallionError, match="MEDALLION_ICEBERG_CATALOG_URI is set, so MEDALLION_ICEBERG_WAREHOUSE"):
+        lakehouse_resource()
+
+
+def test_configured_catalog_reads_its_secrets_at_run_time(clean_env):
+    clean_env.setenv("MEDALLION_ENV", "production")
+    clean_env.setenv("MEDALLION_ICEBERG_CATALOG_URI", "https://catalog.example.com/api")
+    clean_env.setenv("MEDALLION_ICEBERG_WAREHOUSE", "s3://acme-lake/gold")
+    clean_env.setenv("MEDALLION_ICEBERG_CATALOG_TOKEN", "t0ken")
+    clean_env.setenv("MEDALLION_ICEBERG_PROPERTIES", '{"s3.region": "eu-west-1"}')
+    resource = lakehouse_resource()
+    assert resource.warehouse == "s3://acme-lake/gold"
+    resolved = resource.process_config_and_initialize()
+    props = resolved.catalog_properties()
+    assert props == {
+        "uri": "https://catalog.example.com/api",
+        "warehouse": "s3://acme-lake/gold",
+        "s3.region": "eu-west-1",
+        "token": "t0ken",
+    }  # a REST catalog picks its own FileIO
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('["a"]', "must be a JSON object of strings"),
+        ('{"a": 1}', "must be a JSON object of strings"),
+    ],
+)
+def test_bad_properties_are_named(properties, message):
+    resource = LakehouseResource(catalog_uri="sqlite://", warehouse="s3://b/", properties=properties)
+    with pytest.raises(MedallionError, match=f"MEDALLION_ICEBERG_PROPERTIES {message}"):
+        resource.catalog_properties()
+
+
+def test_the_iceberg_variables_are_service_variables():
+    assert set(VARIABLES) <= set(SERVICE_VARIABLES)
+
+
+def test_passwords_are_left_out_of_messages():
+    assert _redacted("postgresql+psycopg2://user:pw@db:5432/x") == "postgresql+psycopg2://***@db:5432/x"
+    assert _redacted("https://catalog.example.com") == "https://catalog.example.com"
+
+
+def test_arrow_from_the_connector_becomes_iceberg_types():
+    field_meta = {b"logicalType": b"FIXED"}
+    table = pa.table(
+        {
+            "ID": pa.array(["a", None], pa.large_string()),
+            "BEDROOMS": pa.array([3, None], pa.int8()),
+            "PRICE": pa.array([1.5, None], pa.float32()),
+            "AT": pa.array([dt.datetime(2026, 1, 2, 3, 4, 5, 678901), None], pa.timestamp("ns")),
+            "DAY": pa.array([dt.date(2026, 1, 2), None], pa.date32()),
+        }
+    )
+    table = table.replace_schema_metadata().cast(
+        pa.schema([f.with_metadata(field_meta) for f in table.schema])  # driver metadata on each field
+    )
+    out = lakehouse.to_iceberg_arrow(table)
+    assert out.schema == pa.schema(
+        [
+            ("id", pa.string()),
+            ("bedrooms", pa.int64()),
+            ("price", pa.float64()),
+            ("at", pa.timestamp("us")),
+            ("day", pa.date32()),
+        ]
+    )
+    assert all(f.metadata is None for f in out.schema)
+    assert out.to_pylist() == [
+        {
+            "id": "a",
+            "bedrooms": 3,
+            "price": 1.5,
+            "at": dt.datetime(2026, 1, 2, 3, 4, 5, 678901),
+            "day": dt.date(2026, 1, 2),
+        },
+        {"id": None, "bedrooms": None, "price": None, "at": None, "day": None},
+    ]
+
+
+def test_one_declaration_per_table():
+    assert [(t.asset_key, t.warehouse_table, t.partition_by) for t in lakehouse.PUBLISHED] == [
+        ("lakehouse_gold_ml_features", "ANALYTICS_DB.DWH.GOLD_ML_FEATURES", (("city", "identity"),)),
+        ("lakehouse_gold_market_analytics", "ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS", ()),
+        ("lakehouse_gold_price_trends", "ANALYTICS_DB.DWH.GOLD_PRICE_TRENDS", ()),
+    ]
+    assert lakehouse.published("lakehouse_gold_price_trends").name == "gold_price_trends"
+    with pytest.raises(MedallionError, match="no lakehouse table 'gold_nope'; published are gold_ml_features, "):
+        lakehouse.published("gold_nope")
+    assert lakehouse._partition_name("city", "identity") == "city"
+    assert lakehouse._partition_name("pulse_date", "day") == "pulse_date_day"
+    assert lakehouse._partition_name("id", "bucket[16]") == "id_bucket_16"
+    assert json.loads(json.dumps(lakehouse.TABLE_PROPERTIES))["write.parquet.compression-codec"] == "zstd"
