@@ -32,7 +32,7 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 CONFIG_VARS = SERVICE_VARIABLES  # cleared while the embedded servers run
 SERVERS = ("mongo", "kafka", "snowflake", "s3")
 GIB = 1024**3
-STAGES_PER_SIZE = 19 + HISTORY_STAGES  # the bench.run calls in bench_size, for the progress line
+STAGES_PER_SIZE = 20 + HISTORY_STAGES  # the bench.run calls in bench_size, for the progress line
 
 
 def machine() -> dict:
@@ -174,6 +174,7 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
             bench.run("silver", "silver", {"run_id": "bench-full"})
             bench.run("gold", "gold")
             bench.run("pulse", "pulse", {"repriced_share": 0.1, "days": 7})  # benchmarks/pulse_stage.py
+            bench.run("lakehouse", "lakehouse")
             bench.run("ml_anomalies", "ml_anomalies")
             bench.run(
                 "ml_training",
