@@ -36,7 +36,7 @@ def publish_all(home: Path) -> dict:
     from medallion_assets.lib import lakehouse, warehouse
     from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET, lakehouse_resource
 
-    snowflake, lake = resolved(snowflake_resource()), lakehouse_resource()
+    snowflake, lake = resolved(snowflake_resource()), resolved(lakehouse_resource())
     tables, total_seconds, total_rows = {}, 0.0, 0
     for spec in lakehouse.PUBLISHED:
         started = time.perf_counter()

@@ -80,12 +80,13 @@ def _query(args: argparse.Namespace) -> int:
 
 def _lakehouse(args: argparse.Namespace) -> int:
     """Read the Iceberg tables through pyiceberg: rows of the current or an earlier snapshot, or the snapshots."""
+    from medallion_assets.defs.resources import resolved
     from medallion_assets.lib import lakehouse
     from medallion_assets.lib.iceberg_catalog import lakehouse_resource
 
     if args.limit is not None and args.limit < 0:
         raise MedallionError(f"--limit must not be negative, got {args.limit}")
-    resource = lakehouse_resource()
+    resource = resolved(lakehouse_resource())  # secrets (dg.EnvVar) read now
     table = lakehouse.load(resource.catalog(), resource.namespace, lakehouse.published(args.table))
     if args.action == "snapshots":
         current = table.current_snapshot()
@@ -97,12 +98,12 @@ def _lakehouse(args: argparse.Namespace) -> int:
                 s.summary.operation.value if s.summary else None,
                 int(s.summary.additional_properties.get("total-records", 0)) if s.summary else None,
                 s.schema_id,
-                "current" if current and s.snapshot_id == current.snapshot_id else "",
+                "current" if current and s.snapshot_id == current.snapshot_id else None,
             )
             for s in table.snapshots()
         ]
         print_rows(
-            ["snapshot_id", "parent_id", "committed_at", "operation", "rows", "schema_id", ""], rows, args.format
+            ["snapshot_id", "parent_id", "committed_at", "operation", "rows", "schema_id", "state"], rows, args.format
         )
         return 0
     data = lakehouse.scan(table, args.snapshot, args.limit)

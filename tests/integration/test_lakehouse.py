@@ -17,6 +17,7 @@ import dagster as dg
 import pytest
 import snowflake.connector
 
+from medallion_assets import cli
 from medallion_assets.defs.gold import assets as gold_assets
 from medallion_assets.defs.gold import checks as gold_checks
 from medallion_assets.defs.lakehouse.assets import build_asset, publish_table
@@ -342,3 +343,42 @@ def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(c
     assert result.success
     assert iceberg_rows(lake, FEATURES_TABLE) == warehouse_rows(conn, FEATURES_TABLE)
     assert table.refresh().current_snapshot().snapshot_id != snapshot_before
+
+
+def test_medallion_lakehouse_show_reads_the_current_or_an_earlier_snapshot(
+    conn, snowflake_resource, services_home, warehouse_port, tmp_path, capsys
+):
+    from medallion_assets.lib.iceberg_catalog import embedded_lakehouse
+    from tests.integration.private_home import medallion, private_env
+
+    env = private_env(services_home, warehouse_port, tmp_path)  # the CLI's MEDALLION_HOME: its own catalog
+    lake = embedded_lakehouse(home=tmp_path / "home")
+    row = {
+        "city": "Hà Nội",
+        "year_month": "2025-01",
+        "avg_price": 1.5e9,
+        "avg_price_per_sqm": None,
+        "listing_count": 2,
+        "updated_at": dt.datetime(2026, 11, 30, 1, 2, 3),
+    }
+    insert_rows(conn, TRENDS_TABLE, [row])
+    first = publish(snowflake_resource, lake, TRENDS_TABLE)
+    conn.cursor().execute(f"UPDATE {TRENDS_TABLE} SET avg_price = 2.5e9, city = ''")
+    second = publish(snowflake_resource, lake, TRENDS_TABLE)
+
+    header = "city,year_month,avg_price,avg_price_per_sqm,listing_count,updated_at\n"  # text mode: \r\n read as \n
+    done = medallion(env, "lakehouse", "show", "gold_price_trends", "--format", "csv")
+    assert (done.returncode, done.stdout) == (0, header + '"",2025-01,2500000000.0,,2,2026-11-30T01:02:03\n')
+    done = medallion(
+        env, "lakehouse", "show", "gold_price_trends", "--snapshot", first["snapshot_id"], "--format", "csv"
+    )
+    assert (done.returncode, done.stdout) == (0, header + "Hà Nội,2025-01,1500000000.0,,2,2026-11-30T01:02:03\n")
+    done = medallion(env, "lakehouse", "snapshots", "gold_price_trends", "--format", "csv")
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and lines[0] == "snapshot_id,parent_id,committed_at,operation,rows,schema_id,state"
+    assert [line.split(",")[:2] + line.split(",")[3:] for line in lines[1:]] == [
+        [first["snapshot_id"], "", "append", "1", "0", ""],
+        [second["snapshot_id"], first["snapshot_id"], "overwrite", "1", "0", "current"],
+    ]
+    assert cli.main(["lakehouse", "show", "gold_nope"]) == 1
+    assert "no lakehouse table 'gold_nope'; published are gold_ml_features" in capsys.readouterr().err
