@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
@@ -70,6 +71,8 @@ class LakehouseResource(dg.ConfigurableResource):
     def catalog(self):
         """The catalog, with the namespace created when missing."""
         props = self.catalog_properties()
+        if self.catalog_uri.startswith("sqlite:///"):  # a local catalog file: its folder must exist
+            Path(self.catalog_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             if self.catalog_uri.startswith(("http://", "https://")):
                 from pyiceberg.catalog.rest import RestCatalog
@@ -102,7 +105,6 @@ def _redacted(uri: str) -> str:
 def embedded_lakehouse(home=None, s3_port: int | None = None) -> LakehouseResource:
     """The local lakehouse: SQLite catalog under $MEDALLION_HOME, files on the embedded S3."""
     home = home or medallion_home()
-    (home / "lakehouse").mkdir(parents=True, exist_ok=True)
     port = s3_port or Ports.configured().s3
     properties = {
         "s3.endpoint": f"http://127.0.0.1:{port}",

@@ -145,3 +145,43 @@ def test_one_declaration_per_table():
     assert lakehouse._partition_name("pulse_date", "day") == "pulse_date_day"
     assert lakehouse._partition_name("id", "bucket[16]") == "id_bucket_16"
     assert json.loads(json.dumps(lakehouse.TABLE_PROPERTIES))["write.parquet.compression-codec"] == "zstd"
+
+
+def test_automation_publishes_after_gold_changed_and_only_once_its_blocking_checks_passed(clean_env):
+    """Declarative automation over the real definitions: a gold table's lakehouse publication is requested after
+    the table was materialized, and held while one of the table's blocking checks failed."""
+    import dagster as dg
+
+    from medallion_assets.definitions import defs
+
+    instance = dg.DagsterInstance.ephemeral()
+    features, market = dg.AssetKey("lakehouse_gold_ml_features"), dg.AssetKey("lakehouse_gold_market_analytics")
+    cursor = None
+
+    def tick() -> tuple[int, int]:
+        nonlocal cursor
+        result = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, asset_selection=dg.AssetSelection.assets(features, market), cursor=cursor
+        )
+        cursor = result.cursor
+        return result.get_num_requested(features), result.get_num_requested(market)
+
+    def check(asset: str, name: str, passed: bool) -> None:
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey(asset), check_name=name, passed=passed, severity=dg.AssetCheckSeverity.ERROR
+            )
+        )
+
+    assert tick() == (0, 0)  # gold never materialized
+    for asset, checks in {
+        "gold_ml_features": ["gold_from_trusted_silver", "gold_ids_unique", "gold_features_consistent"],
+        "gold_market_analytics": ["market_counts_add_up"],
+    }.items():
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset))
+        for name in checks:
+            check(asset, name, passed=name != "gold_ids_unique")
+    assert tick() == (0, 1)  # market analytics passed its checks; the features failed one: held
+    check("gold_ml_features", "gold_ids_unique", passed=True)
+    assert tick() == (1, 0)  # the gate passed: published once
+    assert tick() == (0, 0)
