@@ -111,6 +111,16 @@ nightly_reconciliation = dg.ScheduleDefinition(
 # blocking checks passed (a failed quality gate on silver keeps gold as it was).
 FOLLOW_UPSTREAM = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
 
+# The same for an unpartitioned asset reading a daily-partitioned one (the pulse's lakehouse publication): eager()
+# waits until no upstream partition is missing, which never holds for a day range with days never materialized,
+# so this one runs after any upstream day was updated, none in progress, and the blocking checks passed.
+FOLLOW_PARTITIONED_UPSTREAM = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+).with_label("follow_partitioned_upstream")
+
 
 # Layers that follow their upstream by themselves; the price model (and the registry and importance it writes)
 # is trained weekly by weekly_retrain_schedule or on demand, never because gold changed.
@@ -148,7 +158,10 @@ def automation_for(spec: dg.AssetSpec):
     follows = (
         spec.group_name in FOLLOWS_UPSTREAM_GROUPS and key not in ON_DEMAND_ASSETS and key not in SENSOR_DRIVEN_ASSETS
     )
-    return FOLLOW_UPSTREAM if follows else spec.automation_condition
+    if not follows:
+        return spec.automation_condition
+    reads_sensor_driven = any(dep.asset_key.to_user_string() in SENSOR_DRIVEN_ASSETS for dep in spec.deps)
+    return FOLLOW_PARTITIONED_UPSTREAM if reads_sensor_driven else FOLLOW_UPSTREAM
 
 
 def apply_policy(spec: dg.AssetSpec) -> dg.AssetSpec:

@@ -26,6 +26,8 @@ import pyarrow as pa
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
+from medallion_assets.lib.history import HISTORY_TABLE
+from medallion_assets.lib.pulse import PULSE_TABLE
 
 DEFAULT_KEEP_DAYS = 30
 TABLE_PROPERTIES = {
@@ -56,11 +58,15 @@ class PublishedTable:
 
 
 # One line per published table. ml_features is partitioned by city (readers filter by city; a few dozen
-# partitions); the aggregates are a few hundred rows, where partitions would only make tiny files.
+# partitions); the aggregates are a few hundred rows, where partitions would only make tiny files. The history is
+# read by listing (no partition helps that); the pulse by its event day (identity: a DATE is already the day, and
+# the day transform needs the optional pyiceberg-core).
 PUBLISHED = (
     PublishedTable("gold_ml_features", FEATURES_TABLE, (("city", "identity"),)),
     PublishedTable("gold_market_analytics", MARKET_TABLE),
     PublishedTable("gold_price_trends", TRENDS_TABLE),
+    PublishedTable("gold_listing_history", HISTORY_TABLE),
+    PublishedTable("gold_market_pulse", PULSE_TABLE, (("event_day", "identity"),)),
 )
 
 

@@ -137,6 +137,8 @@ def test_one_declaration_per_table():
         ("lakehouse_gold_ml_features", "ANALYTICS_DB.DWH.GOLD_ML_FEATURES", (("city", "identity"),)),
         ("lakehouse_gold_market_analytics", "ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS", ()),
         ("lakehouse_gold_price_trends", "ANALYTICS_DB.DWH.GOLD_PRICE_TRENDS", ()),
+        ("lakehouse_gold_listing_history", "ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY", ()),
+        ("lakehouse_gold_market_pulse", "ANALYTICS_DB.DWH.GOLD_MARKET_PULSE", (("event_day", "identity"),)),
     ]
     assert lakehouse.published("lakehouse_gold_price_trends").name == "gold_price_trends"
     with pytest.raises(MedallionError, match="no lakehouse table 'gold_nope'; published are gold_ml_features, "):
@@ -185,3 +187,31 @@ def test_automation_publishes_after_gold_changed_and_only_once_its_blocking_chec
     check("gold_ml_features", "gold_ids_unique", passed=True)
     assert tick() == (1, 0)  # the gate passed: published once
     assert tick() == (0, 0)
+
+
+def test_pulse_publication_follows_any_updated_day_although_most_days_were_never_materialized(clean_env):
+    """The pulse is daily-partitioned from MEDALLION_PULSE_START_DATE on, most days never materialized: its
+    (unpartitioned) lakehouse publication is requested after a day was materialized, once, and again after the
+    next day."""
+    import dagster as dg
+
+    from medallion_assets.definitions import defs
+
+    instance = dg.DagsterInstance.ephemeral()
+    pulse, history = dg.AssetKey("lakehouse_gold_market_pulse"), dg.AssetKey("lakehouse_gold_listing_history")
+    cursor = None
+
+    def tick() -> tuple[int, int]:
+        nonlocal cursor
+        result = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, asset_selection=dg.AssetSelection.assets(pulse, history), cursor=cursor
+        )
+        cursor = result.cursor
+        return result.get_num_requested(pulse), result.get_num_requested(history)
+
+    assert tick() == (0, 0)
+    instance.report_runless_asset_event(dg.AssetMaterialization("gold_market_pulse", partition="2026-11-27"))
+    assert tick() == (1, 0)
+    assert tick() == (0, 0)
+    instance.report_runless_asset_event(dg.AssetMaterialization("gold_market_pulse", partition="2026-11-28"))
+    assert tick() == (1, 0)
