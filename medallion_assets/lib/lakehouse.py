@@ -92,6 +92,8 @@ def _iceberg_type(kind: pa.DataType) -> pa.DataType:
         return pa.string()
     if pa.types.is_floating(kind):
         return pa.float64()
+    if pa.types.is_date(kind):  # the driver hands an empty DATE column over as date64[ms]; Iceberg's date is days
+        return pa.date32()
     return kind
 
 

@@ -104,6 +104,7 @@ def test_arrow_from_the_connector_becomes_iceberg_types():
             "PRICE": pa.array([1.5, None], pa.float32()),
             "AT": pa.array([dt.datetime(2026, 1, 2, 3, 4, 5, 678901), None], pa.timestamp("ns")),
             "DAY": pa.array([dt.date(2026, 1, 2), None], pa.date32()),
+            "EMPTY_DAY": pa.array([dt.date(2026, 1, 3), None], pa.date64()),  # how an empty DATE column arrives
         }
     )
     table = table.replace_schema_metadata().cast(
@@ -117,6 +118,7 @@ def test_arrow_from_the_connector_becomes_iceberg_types():
             ("price", pa.float64()),
             ("at", pa.timestamp("us")),
             ("day", pa.date32()),
+            ("empty_day", pa.date32()),
         ]
     )
     assert all(f.metadata is None for f in out.schema)
@@ -127,8 +129,9 @@ def test_arrow_from_the_connector_becomes_iceberg_types():
             "price": 1.5,
             "at": dt.datetime(2026, 1, 2, 3, 4, 5, 678901),
             "day": dt.date(2026, 1, 2),
+            "empty_day": dt.date(2026, 1, 3),
         },
-        {"id": None, "bedrooms": None, "price": None, "at": None, "day": None},
+        {"id": None, "bedrooms": None, "price": None, "at": None, "day": None, "empty_day": None},
     ]
 
 
