@@ -1,5 +1,6 @@
 """Ingestion: MongoDB -> Kafka (change data capture, at-least-once; see lib/cdc.py for how)."""
 
+import threading
 import time
 from typing import Literal
 
@@ -14,6 +15,7 @@ from medallion_assets.lib.cdc import ChangeReader, HistoryLost, KafkaSender, liv
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource, redact_uri
+from medallion_assets.lib.prefetch import read_ahead
 
 
 class IngestionConfig(dg.Config):
@@ -52,13 +54,14 @@ def data_ingestion(
     started = time.monotonic()
     kafka.partitions(create=True)
     producer = kafka.producer()
+    conn_lock = threading.Lock()  # the reader thread asks for live ids (end of a new snapshot) on the same connection
     with mongo.get_collection() as collection, warehouse.connect(snowflake, schema="RAW_DB.LANDING") as conn:
         reader = ChangeReader(
             collection,
             config.batch_size,
             config.cdc_mode,
             config.watermark_field,
-            live_ids=lambda: live_ids(conn, kafka.topic),
+            live_ids=lambda: _locked(conn_lock, live_ids, conn, kafka.topic),
         )
         sender = KafkaSender(producer, kafka.topic, config.flush_timeout_s, server=kafka.bootstrap_servers)
         batches = resnapshots = 0
@@ -70,7 +73,9 @@ def data_ingestion(
             resnapshot_reason = cursor.resnapshot_reason  # a new snapshot that a killed run left unfinished
             while True:
                 try:
-                    cursor, count = _ship(reader, cursor, sender, config, conn, mongo.source_name, kafka.topic)
+                    cursor, count = _ship(
+                        reader, cursor, sender, config, conn, mongo.source_name, kafka.topic, conn_lock
+                    )
                     batches += count
                     break
                 except HistoryLost as exc:
@@ -119,19 +124,32 @@ def data_ingestion(
     )
 
 
-def _ship(reader, cursor, sender, config, conn, source_name: str, topic: str):
-    """Send every batch from `cursor` on; save the cursor after each acknowledged group. (cursor, batches)"""
+def _ship(reader, cursor, sender, config, conn, source_name: str, topic: str, conn_lock=None):
+    """Send every batch from `cursor` on; save the cursor after each acknowledged group. (cursor, batches)
+
+    A thread reads MongoDB up to about two groups ahead (lib/prefetch.py) while this one produces and waits for the
+    broker's acknowledgement; the cursor saved is still only ever one whose messages the broker acknowledged."""
     batches, pending_cursor = 0, None
-    for batch in reader.batches(cursor):
-        sender.send(batch.changes)
-        pending_cursor = batch.cursor_after
-        batches += 1
-        if sender.unconfirmed >= config.acknowledge_every or not batch.changes:
-            sender.acknowledge()
-            save_cursor(conn, source_name, topic, pending_cursor)
-            cursor, pending_cursor = pending_cursor, None
+    depth = max(2, 2 * -(-config.acknowledge_every // config.batch_size))
+    conn_lock = conn_lock or threading.Lock()
+    with read_ahead(reader.batches(cursor), depth, name="mongodb-reader") as ahead:
+        for batch in ahead:
+            sender.send(batch.changes)
+            pending_cursor = batch.cursor_after
+            batches += 1
+            if sender.unconfirmed >= config.acknowledge_every or not batch.changes:
+                sender.acknowledge()
+                with conn_lock:
+                    save_cursor(conn, source_name, topic, pending_cursor)
+                cursor, pending_cursor = pending_cursor, None
     if pending_cursor is not None:
         sender.acknowledge()
-        save_cursor(conn, source_name, topic, pending_cursor)
+        with conn_lock:
+            save_cursor(conn, source_name, topic, pending_cursor)
         cursor = pending_cursor
     return cursor, batches
+
+
+def _locked(lock, function, *args):
+    with lock:
+        return function(*args)
