@@ -14,23 +14,20 @@ keeps one row per message, and silver keeps the latest version per id, so a re-s
 """
 
 import base64
-import datetime as dt
-import json
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Literal
 
 import bson
-from bson import ObjectId, json_util
-from bson.decimal128 import Decimal128
+from bson import json_util
 from pymongo.collection import Collection
 from pymongo.errors import OperationFailure
 
 from medallion_assets.lib import mongo, warehouse
+from medallion_assets.lib.documents import document_json, document_key
 from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.prefetch import documents_ahead
 
 CHANGE_STREAM_HISTORY_LOST = 286
 OP_BY_EVENT = {"insert": "c", "update": "u", "replace": "u", "delete": "d"}
@@ -38,42 +35,6 @@ OP_BY_EVENT = {"insert": "c", "update": "u", "replace": "u", "delete": "d"}
 
 class HistoryLost(MedallionError):
     """The change stream no longer holds the stored resume token: only a new snapshot can catch up."""
-
-
-# --- documents to JSON ---------------------------------------------------------------
-
-
-def _json_default(value):
-    if isinstance(value, ObjectId):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None).isoformat() if value.tzinfo is None else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal128):
-        return str(value.to_decimal())
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    return str(value)
-
-
-def document_key(document_id) -> str:
-    """The message key: an ObjectId as its hex string, anything else as its JSON text."""
-    if isinstance(document_id, ObjectId):
-        return str(document_id)
-    if isinstance(document_id, str):
-        return document_id
-    return json.dumps(document_id, default=_json_default, sort_keys=True)
-
-
-def document_json(document: dict) -> bytes:
-    """The message value: the document as JSON, `_id` as the same text as the key."""
-    body = {**document, "_id": document_key(document["_id"])}
-    return json.dumps(body, default=_json_default, ensure_ascii=False, allow_nan=False).encode()
 
 
 # --- the stored cursor --------------------------------------------------------------
@@ -214,12 +175,13 @@ class ChangeReader:
         documents = self.collection.find(query).sort("_id", 1).batch_size(max(self.batch_size, 1000))
         chunk: list[dict] = []
         sent = cursor.documents_sent
-        for document in documents:
-            chunk.append(document)
-            if len(chunk) == self.batch_size:
-                sent += len(chunk)
-                yield self._snapshot_batch(chunk, cursor, sent)
-                chunk = []
+        with documents_ahead(documents) as documents:  # MongoDB answers the next getMore while these are encoded
+            for document in documents:
+                chunk.append(document)
+                if len(chunk) == self.batch_size:
+                    sent += len(chunk)
+                    yield self._snapshot_batch(chunk, cursor, sent)
+                    chunk = []
         if chunk:
             sent += len(chunk)
             yield self._snapshot_batch(chunk, cursor, sent)
@@ -296,14 +258,15 @@ class ChangeReader:
         documents = self.collection.find(query).sort([(self.watermark_field, 1), ("_id", 1)])
         sent = cursor.documents_sent
         chunk: list[dict] = []
-        for document in documents.batch_size(max(self.batch_size, 1000)):
-            if mark and (document[self.watermark_field], document["_id"]) <= (mark[0], mark[1]):
-                continue  # shipped already (servers may compare the field at coarser precision)
-            chunk.append(document)
-            if len(chunk) == self.batch_size:
-                sent += len(chunk)
-                yield self._watermark_batch(chunk, sent)
-                chunk = []
+        with documents_ahead(documents.batch_size(max(self.batch_size, 1000))) as documents:
+            for document in documents:
+                if mark and (document[self.watermark_field], document["_id"]) <= (mark[0], mark[1]):
+                    continue  # shipped already (servers may compare the field at coarser precision)
+                chunk.append(document)
+                if len(chunk) == self.batch_size:
+                    sent += len(chunk)
+                    yield self._watermark_batch(chunk, sent)
+                    chunk = []
         if chunk:
             sent += len(chunk)
             yield self._watermark_batch(chunk, sent)

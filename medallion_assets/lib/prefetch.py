@@ -71,3 +71,23 @@ def read_ahead(items: Iterator, depth: int, name: str = "read-ahead") -> Iterato
     finally:
         stop.set()
         thread.join()
+
+
+def _chunks(items: Iterator, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@contextmanager
+def documents_ahead(documents: Iterator[dict], chunk: int = 1000, depth: int = 10) -> Iterator[Iterator[dict]]:
+    """The documents of a MongoDB cursor, fetched by a thread up to `depth` chunks of `chunk` ahead: the
+    server prepares the next batch while the caller encodes this one. Only for reads whose position comes
+    from the documents themselves (a snapshot's last `_id`, a watermark), never a change stream's token."""
+    with read_ahead(_chunks(documents, chunk), depth, name="mongodb-documents") as chunks:
+        yield (document for part in chunks for document in part)
