@@ -93,7 +93,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "medallion_automation",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=15,
+    minimum_interval_seconds=5,
     description="Evaluates the automation conditions: silver -> gold -> ML -> semantic follow bronze by themselves.",
 )
 

@@ -35,6 +35,7 @@ def test_old_file_is_upgraded_with_run_monitoring_and_other_settings_kept(tmp_pa
     assert written["run_launcher"] == {"module": "medallion_assets.dev.runs", "class": "LocalRunLauncher"}
     assert written["python_logs"] == {"python_log_level": "INFO"}
     assert written["concurrency"] == {"pools": {"default_limit": 1}, "runs": {"max_concurrent_runs": 4}}
+    assert written["run_queue"] == {"dequeue_interval_seconds": 1}
     assert pipeline.write_dagster_yaml(config) is False  # up to date: left alone
 
 
@@ -45,3 +46,4 @@ def test_missing_file_is_written_and_loads_as_a_dagster_instance(tmp_path):
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_launcher).__name__ == "LocalRunLauncher"
         assert instance.run_monitoring_enabled and instance.run_launcher.supports_check_run_worker_health
+        assert instance.run_coordinator.dequeue_interval_seconds == 1

@@ -68,3 +68,11 @@ def test_leaving_early_stops_the_reader_and_closes_the_generator_in_its_thread()
 def test_depth_below_one_is_refused():
     with pytest.raises(ValueError, match="depth must be at least 1"), read_ahead(iter([]), depth=0):
         pass
+
+
+def test_documents_ahead_keeps_the_order_across_chunks():
+    from medallion_assets.lib.prefetch import documents_ahead
+
+    documents = [{"_id": i} for i in range(2503)]
+    with documents_ahead(iter(documents), chunk=1000, depth=2) as ahead:
+        assert list(ahead) == documents

@@ -21,7 +21,7 @@ TAGS = {"medallion/trigger": "mongo_changes_sensor"}
 
 @dg.sensor(
     job=ingest_job,
-    minimum_interval_seconds=15,
+    minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests an ingestion + bronze run when MongoDB holds changes after the stored CDC cursor "
     "(change-stream events after the resume token; new documents in snapshot or watermark mode).",
