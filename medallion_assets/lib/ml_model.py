@@ -7,7 +7,12 @@
   `price_per_sqm`, `price_category` and `is_high_value` are never inputs: they are the target in disguise.
 - `train_candidates`: fits every candidate on the same training rows and scores it on the same holdout.
 - `model_version`: a content hash of the data snapshot, the winner's parameters and the code version.
+
+scikit-learn is imported inside the functions that use it: the code location (and every run worker) loads
+this module, and most runs (ingestion, bronze, silver, gold) never fit or load a model.
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
@@ -16,19 +21,17 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
 import pandas as pd
-import sklearn
-from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
-from sklearn.inspection import permutation_importance
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
 from medallion_assets.lib.errors import MedallionError
+
+if TYPE_CHECKING:
+    from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+    from sklearn.pipeline import Pipeline
 
 # Gold columns the model reads (its input), and what it derives from them.
 NUMERIC_INPUTS = ("area", "bedrooms", "bathrooms", "rooms_total", "latitude", "longitude")
@@ -49,6 +52,8 @@ MODEL_TYPES = {
 def code_version() -> str:
     """This module's source hash and the scikit-learn version: a change to either is a new model version
     (a pickled pipeline is only guaranteed to load under the scikit-learn version that wrote it)."""
+    import sklearn
+
     source = Path(__file__).read_bytes()
     return f"ml_model-{hashlib.sha256(source).hexdigest()[:12]}+sklearn-{sklearn.__version__}"
 
@@ -133,6 +138,9 @@ def derive_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _encoder() -> ColumnTransformer:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OrdinalEncoder
+
     categorical = OrdinalEncoder(
         handle_unknown="use_encoded_value",
         unknown_value=-1,
@@ -150,11 +158,17 @@ def _encoder() -> ColumnTransformer:
 
 
 def _log_target(regressor) -> TransformedTargetRegressor:
+    from sklearn.compose import TransformedTargetRegressor
+
     return TransformedTargetRegressor(regressor=regressor, func=np.log, inverse_func=np.exp, check_inverse=False)
 
 
 def build_pipeline(candidate: str, parameters: dict, random_state: int) -> Pipeline:
     """gold rows -> features -> encoding -> regressor (on log price except the seed-style random forest)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
     n_numeric = len(NUMERIC_INPUTS) + 1
     if candidate in ("random_forest", "random_forest_log"):
         regressor = RandomForestRegressor(random_state=random_state, n_jobs=-1, **parameters)
@@ -254,6 +268,8 @@ def feature_importance(
     """Permutation importance of each input column on (a fixed sample of) the holdout, ranked 1..n.
 
     The score is the mean increase of the holdout MAE in VND when the column is shuffled."""
+    from sklearn.inspection import permutation_importance
+
     sample = holdout
     if len(sample) > max_rows:
         sample = sample.iloc[np.sort(np.argsort(_bucket(sample["id"], "importance"), kind="stable")[:max_rows])]

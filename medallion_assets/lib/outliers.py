@@ -4,7 +4,6 @@ random_state. No warehouse and no Dagster in it; lib/anomalies.py stores what it
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import IsolationForest
 
 from medallion_assets.lib.ml_model import gold_frame
 
@@ -75,6 +74,8 @@ def isolation_forest_outliers(
         medians[column], levels[column] = _peer_median(work, column, min_peers)
         features[f"rel_{column}"] = (work[column] - medians[column]).fillna(0.0)
     peer_level = levels["log_ppsqm"].where(df["area"] > 0, levels["log_price"])
+    from sklearn.ensemble import IsolationForest  # here: runs that fit no forest do not import scikit-learn
+
     forest = IsolationForest(
         n_estimators=n_estimators, contamination=contamination, random_state=random_state, n_jobs=1
     ).fit(features.to_numpy())
