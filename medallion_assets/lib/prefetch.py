@@ -85,7 +85,7 @@ def _chunks(items: Iterator, size: int) -> Iterator[list]:
 
 
 @contextmanager
-def documents_ahead(documents: Iterator[dict], chunk: int = 1000, depth: int = 10) -> Iterator[Iterator[dict]]:
+def documents_ahead(documents: Iterator[dict], chunk: int = 1000, depth: int = 2) -> Iterator[Iterator[dict]]:
     """The documents of a MongoDB cursor, fetched by a thread up to `depth` chunks of `chunk` ahead: the
     server prepares the next batch while the caller encodes this one. Only for reads whose position comes
     from the documents themselves (a snapshot's last `_id`, a watermark), never a change stream's token."""

@@ -165,7 +165,9 @@ def seed(stack, count: int, random_seed: int = 11) -> None:
 
 
 def test_mongo_killed_during_ingestion(stack, servers, monkeypatch):
-    seed(stack, 3000)
+    # more documents than ingestion reads ahead of what it acknowledged (about 5,600 here: 500 acknowledged,
+    # 1,100 queued as batches, 4,000 fetched as documents), so the kill lands in the middle of the snapshot
+    seed(stack, 8000)
     saves = []
     real_save = ingestion.save_cursor
 
@@ -182,7 +184,7 @@ def test_mongo_killed_during_ingestion(stack, servers, monkeypatch):
     message = failure_message(result)
     assert f"MongoDB at mongodb://127.0.0.1:{servers.ports.mongo}" in message
     sent = query(stack, "SELECT MAX(documents_sent) AS n FROM RAW_DB.LANDING.INGESTION_STATE")[0][0]
-    assert 500 <= sent < 3000  # the cursor stopped at an acknowledged group
+    assert 500 <= sent < 8000  # the cursor stopped at an acknowledged group
 
     monkeypatch.undo()
     servers.restart()
