@@ -238,6 +238,16 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def latest_summary() -> dict | None:
+    """The newest result's summary (`median_to_view`, `max_to_view`, ...) with its file name, for the goals
+    table of benchmarks/run.py; None when this benchmark has not run here."""
+    paths = sorted(RESULTS.glob("latency-2*.json"))
+    if not paths:
+        return None
+    report = json.loads(paths[-1].read_text())
+    return {**report["summary"], "file": paths[-1].name, "date": report["date"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed-count", type=int, default=2000)
