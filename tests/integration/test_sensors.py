@@ -88,6 +88,25 @@ def test_kafka_sensor_requests_bronze_for_unloaded_messages(stack):
     assert more.run_key != backlog.run_key and more.tags["medallion/lag"] == "4"
 
 
+def test_kafka_sensor_waits_while_a_run_that_loads_bronze_is_queued_or_running(stack):
+    """An ingest_job (ingestion + bronze) or bronze_job run in flight loads the backlog itself: no second bronze
+    run; once it ended (whatever its outcome) the backlog is requested again."""
+    from dagster._core.test_utils import create_run_for_test
+
+    instance = dg.DagsterInstance.ephemeral()
+    seed(stack, 6)
+    assert dg.materialize([source.warehouse_schema, ingestion.data_ingestion], resources=stack).success
+    for job_name, status in (("ingest_job", dg.DagsterRunStatus.STARTED), ("bronze_job", dg.DagsterRunStatus.STARTING)):
+        run_in_flight = create_run_for_test(instance, job_name=job_name, status=status)
+        result, _ = tick(kafka_backlog_sensor, stack, instance=instance)
+        assert isinstance(result, dg.SkipReason), result
+        assert f"run {run_in_flight.run_id} of {job_name}" in result.skip_message
+        assert "6 messages wait" in result.skip_message
+        instance.report_run_failed(run_in_flight)
+    requested, _ = tick(kafka_backlog_sensor, stack, instance=instance)
+    assert isinstance(requested, dg.RunRequest) and requested.tags["medallion/lag"] == "6"
+
+
 def unreachable(service: str):
     """A resource pointing at a port nobody listens on (failing fast), and what the skip must say."""
     from dagster_snowflake import SnowflakeResource

@@ -11,6 +11,27 @@ from medallion_assets.lib.kafka import KafkaResource
 
 BRONZE_SELECTION = dg.AssetSelection.assets("bronze_real_estate")
 
+# Jobs whose runs load bronze (ingest_job: ingestion + bronze; bronze_job); while one is queued or running it will
+# load the backlog, so a second bronze run would only wait for the pool and make what follows wait for it.
+LOADING_JOBS = ("ingest_job", "bronze_job")
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def loading_run(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
+    """A queued or running run that loads bronze, if any. A run whose process died is failed by run monitoring,
+    so this never holds the sensor back for good."""
+    for job_name in LOADING_JOBS:
+        runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=1)
+        if runs:
+            return runs[0]
+    return None
+
+
 bronze_job = dg.define_asset_job(
     "bronze_job", selection=BRONZE_SELECTION, description="Kafka -> bronze, with the bronze checks."
 )
@@ -35,6 +56,12 @@ def kafka_backlog_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResour
     lag = {p: ends[p] - positions.get(p, 0) for p in partitions if ends[p] > positions.get(p, 0)}
     if not lag:
         return dg.SkipReason("bronze has loaded every message in the topic")
+    running = loading_run(context.instance)
+    if running is not None:
+        return dg.SkipReason(
+            f"{sum(lag.values())} messages wait, and run {running.run_id} of {running.job_name} "
+            f"({running.status.value}) will load them"
+        )
     key = "kafka:" + ",".join(f"{p}@{positions.get(p, 0)}" for p in sorted(partitions))
     tags = {"medallion/trigger": "kafka_backlog_sensor", "medallion/lag": str(sum(lag.values()))}
     return run_request_for(context, "kafka_backlog_sensor", key, tags)
