@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pyarrow as pa
 import pytest
 
 from medallion_assets.lib.bronze_loader import REJECT_SCHEMA, ROW_SCHEMA, LoadBatch, classify
@@ -95,6 +96,9 @@ def test_same_key_in_different_objects_is_not_a_duplicate():
         ("-1.5E+400", "number -1.5E+400 is out of range for a double"),
         ("9" * 400, f"number {'9' * 40}... (400 digits) is out of range for a double"),
         ("9" * 5000, f"number {'9' * 40}... (5000 digits) is out of range for a double"),
+        # no run of 300 digits and a two-digit exponent, still beyond a double: classify's fast path must not skip it
+        ("9" * 299 + "e99", f"number {'9' * 40} is out of range for a double"),
+        ("9" * 250 + "." + "9" * 40 + "E+99", f"number {'9' * 40} is out of range for a double"),
     ],
 )
 def test_a_number_too_large_for_a_double_is_rejected(number, error):
@@ -184,7 +188,8 @@ def test_load_batch_routes_rows_and_rejects_and_tracks_next_offsets():
     assert batch.rows == {
         # no key: the document's _id stands in for it
         "message_key": ["a", "c", "d", "f"],
-        "raw_text": ['{"_id": "a"}', None, '{"_id": "d"}', None],
+        # the message's bytes, checked as UTF-8 JSON (the Arrow column is a string)
+        "raw_text": [b'{"_id": "a"}', None, b'{"_id": "d"}', None],
         # no op header: a tombstone is a delete, anything else an update
         "op": ["r", "d", "u", "d"],
         "kafka_topic": ["listings"] * 4,
@@ -204,6 +209,20 @@ def test_load_batch_routes_rows_and_rejects_and_tracks_next_offsets():
     assert batch.next_offsets == {0: 13, 1: 6, 2: 1}
     assert (batch.size, batch.row_count, batch.reject_count) == (6, 4, 2)
     assert list(batch.rows) == ROW_SCHEMA.names and list(batch.rejects) == REJECT_SCHEMA.names
+    # the Arrow table bronze stages reads the bytes as text
+    assert pa.table(batch.rows, schema=ROW_SCHEMA).column("raw_text").to_pylist() == [
+        '{"_id": "a"}',
+        None,
+        '{"_id": "d"}',
+        None,
+    ]
+
+
+def test_load_batch_keeps_non_ascii_text_exactly():
+    text = '{"_id": "x", "district": "Nhà Bè", "location": "Hẻm 284/23 Nguyễn Huệ"}'
+    batch = LoadBatch("t")
+    batch.add(FakeMessage(0, 0, text.encode()))
+    assert pa.table(batch.rows, schema=ROW_SCHEMA).column("raw_text").to_pylist() == [text]
 
 
 def test_load_batch_next_offset_is_the_last_added_message_plus_one():
