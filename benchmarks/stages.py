@@ -216,9 +216,9 @@ def stage_bronze(params: dict) -> dict:
     bronze.publish, warehouse.put_file = timed_publish, keeping_put
     config = bronze.BronzeConfig(batch_size=params.get("batch_size", 50_000))
     with warehouse.connect(resources["snowflake"], schema="RAW_DB.LANDING") as conn:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = bronze.load_topic(conn, resources["kafka"], resources["mongo"].source_name, config)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     return {
         "seconds": seconds,
         "rows": report.rows + report.rejects,
@@ -227,60 +227,17 @@ def stage_bronze(params: dict) -> dict:
         # publishing (Parquet + PUT + COPY + commit) runs on its own thread, overlapped with reading: these are
         # that thread's time, and the reading thread's waits for the broker and for the publisher
         "publish_seconds": publish_time[0],
+        "cpu_seconds": cpu,  # this process, both threads (librdkafka's included)
         "read_wait_seconds": report.read_wait_s,
         "publish_wait_seconds": report.publish_wait_s,
         "read_and_classify_seconds": seconds - report.read_wait_s - report.publish_wait_s,
     }
 
 
-def _bare_consume(kafka, partitions: list[int], total: int, settings: dict) -> tuple[int, int]:
-    """Read `partitions` from offset 0 until `total` messages arrived (or 30 s pass without one): (messages, bytes)."""
-    from confluent_kafka import TopicPartition
-
-    consumer = kafka.consumer(group_id="bench-bare-consume", **settings)
-    consumer.assign([TopicPartition(kafka.topic, p, 0) for p in partitions])
-    read = payload = 0
-    last = time.monotonic()
-    while read < total and time.monotonic() - last < 30:
-        for message in consumer.consume(num_messages=10_000, timeout=0.5):
-            last = time.monotonic()
-            if message.error() is None:
-                read += 1
-                payload += len(message.value() or b"")
-    consumer.close()
-    return read, payload
-
-
 def stage_kafka_consume(params: dict) -> dict:
-    """The broker's bare consume rate, bronze's own limit: confluent-kafka consumers reading the whole topic
-    from offset 0 with bronze's fetch settings, and nothing else (no classify, no Parquet, no warehouse).
-    Headline: one consumer per partition on threads of their own, as bronze reads; `one_consumer_seconds`:
-    one consumer assigned every partition (what bronze did before)."""
-    from concurrent.futures import ThreadPoolExecutor
+    from benchmarks.bare import bare_consume
 
-    from medallion_assets.lib.bronze_stream import FETCH_SETTINGS, PREFETCH_KBYTES
-
-    kafka = _resources()["kafka"]
-    partitions = kafka.partitions()
-    ends = kafka.end_offsets(partitions)
-    per_partition = {**FETCH_SETTINGS, "queued.max.messages.kbytes": PREFETCH_KBYTES // len(partitions)}
-    started = time.perf_counter()
-    with ThreadPoolExecutor(len(partitions)) as pool:
-        results = list(pool.map(lambda p: _bare_consume(kafka, [p], ends[p], per_partition), partitions))
-    seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    one_read, _ = _bare_consume(
-        kafka, partitions, sum(ends.values()), {**FETCH_SETTINGS, "queued.max.messages.kbytes": PREFETCH_KBYTES}
-    )
-    one_seconds = time.perf_counter() - started
-    return {
-        "seconds": seconds,
-        "rows": sum(r for r, _ in results),
-        "megabytes": round(sum(b for _, b in results) / 2**20, 1),
-        "partitions": len(partitions),
-        "one_consumer_seconds": one_seconds,
-        "one_consumer_rows": one_read,
-    }
+    return bare_consume(_resources()["kafka"])
 
 
 def stage_naive(params: dict) -> dict:
