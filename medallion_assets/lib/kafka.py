@@ -54,6 +54,9 @@ class KafkaResource(dg.ConfigurableResource):
         Record batches are cut by size or by the caller's flush, not by a short linger: a
         source that yields a few thousand documents a second would otherwise write hundreds of
         tiny batches, and the embedded broker reads each batch back as one storage object.
+        LZ4-compressed batches are about a third of the bytes for the broker to store and serve
+        (100,000 listings: produce 5.4 -> 2.8 s, a consumer per partition reading them 2.9 -> 1.9 s);
+        consumers decompress them by themselves.
         """
         config = {
             **self.client_config(),
@@ -62,6 +65,7 @@ class KafkaResource(dg.ConfigurableResource):
             "linger.ms": 1000,
             "batch.size": 4_000_000,
             "batch.num.messages": 100_000,
+            "compression.type": "lz4",
             "message.timeout.ms": int(self.timeout_s * 1000) * 3,
             **overrides,
         }
