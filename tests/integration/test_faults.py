@@ -192,35 +192,67 @@ def test_mongo_killed_during_ingestion(stack, servers, monkeypatch):
     assert_caught_up(stack)
 
 
+BRONZE_300 = {"bronze_real_estate": {"config": {"batch_size": 300}}}
+
+
 def test_kafka_killed_during_bronze(stack, servers, monkeypatch):
     seed(stack, 3000)
     assert materialize(stack, INGEST).success
-    published = []
-    real_publish = bronze_loader.publish
+    # two whole batches land first
+    config = {"bronze_real_estate": {"config": {"batch_size": 300, "max_messages": 600}}}
+    assert materialize(stack, [bronze_assets.bronze_real_estate], config).success
+    # Kafka dies once the next load has read its positions, before its consumers fetch: bronze reads ahead of
+    # its publisher (this small topic comes in one fetch per partition), so a kill after its first read could
+    # come after every message was read, and rightly change nothing
+    real_readers = bronze_loader.PartitionReaders
 
-    def publish_then_kill(conn, batch, source_name, workdir):
-        load_id = real_publish(conn, batch, source_name, workdir)
-        published.append(batch.size)
-        if len(published) == 2:
-            servers.kill("kafka")
-        return load_id
+    def kill_then_read(*args, **kwargs):
+        servers.kill("kafka")
+        return real_readers(*args, **kwargs)
 
-    monkeypatch.setattr(bronze_loader, "publish", publish_then_kill)
+    monkeypatch.setattr(bronze_loader, "PartitionReaders", kill_then_read)
     started = time.monotonic()
-    result = materialize(
-        stack, [bronze_assets.bronze_real_estate], {"bronze_real_estate": {"config": {"batch_size": 300}}}
-    )
+    result = materialize(stack, [bronze_assets.bronze_real_estate], BRONZE_300)
     assert not result.success
     assert time.monotonic() - started < 60
     message = failure_message(result)
     assert f"Kafka at 127.0.0.1:{servers.ports.kafka}" in message
     rows, positions = bronze_positions(stack)
-    assert 600 <= len(rows) < 3000
-    assert len(rows) % 300 == 0  # whole batches only
+    assert len(rows) == 600
     assert_whole_batches(rows, positions)
 
     monkeypatch.undo()
     servers.restart()
+    assert materialize(stack, ALL).success
+    assert_caught_up(stack)
+
+
+def test_warehouse_killed_while_bronze_publishes(stack, servers, monkeypatch):
+    """The publisher thread's failure stops the load: the batches before it stay, nothing after it lands."""
+    seed(stack, 3000)
+    assert materialize(stack, INGEST).success
+    copies = []
+    real_execute = warehouse.execute
+
+    def execute(conn, name, *args, **kwargs):
+        if name == "bronze/copy_rows":
+            copies.append(name)
+            if len(copies) == 3:  # while the reader is a batch or two ahead
+                servers.kill("snowflake")
+        return real_execute(conn, name, *args, **kwargs)
+
+    monkeypatch.setattr(warehouse, "execute", execute)
+    result = materialize(stack, [bronze_assets.bronze_real_estate], BRONZE_300)
+    assert not result.success
+    message = failure_message(result)
+    assert f"Snowflake at 127.0.0.1:{servers.ports.snowflake}" in message
+    assert "bronze/copy_rows" in message
+
+    monkeypatch.undo()
+    servers.restart()
+    rows, positions = bronze_positions(stack)
+    assert len(rows) == 600  # the two batches committed before the third's COPY
+    assert_whole_batches(rows, positions)
     assert materialize(stack, ALL).success
     assert_caught_up(stack)
 
