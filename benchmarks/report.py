@@ -79,6 +79,8 @@ def markdown(reports: list[dict]) -> str:
             ]
         lines += ["| stage | rows | seconds | rows/s | peak MiB | note |", "|---|---:|---:|---:|---:|---|"]
         for key, label, note in STAGE_ROWS:
+            if key not in s:  # the ML stages under --skip-ml
+                continue
             st = s[key]
             if key == "ml_training":
                 note = f"{st['rows']:,} of {st['gold_rows']:,} gold rows" + (

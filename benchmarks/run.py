@@ -180,7 +180,7 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
     services_seconds = time.perf_counter() - started
     bench = Bench(size, home, env, args.profile, args.profile_size, log)
     keep = home / "bronze-parquet"
-    with Progress(f"size {size:,}: stages", STAGES_PER_SIZE) as progress:
+    with Progress(f"size {size:,}: stages", STAGES_PER_SIZE - (3 if args.skip_ml else 0)) as progress:
         bench.on_stage_done = lambda: progress.advance(1)
         try:
             bench.run("setup", "setup")
@@ -193,15 +193,14 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
             bench.run("floor", "floor", {"keep_dir": str(keep)})
             bench.run("silver", "silver", {"run_id": "bench-full"})
             bench.run("gold", "gold")
-            bench.run("pulse", "pulse", {"repriced_share": 0.1, "days": 7})  # benchmarks/pulse_stage.py
-            bench.run("lakehouse", "lakehouse")
-            bench.run("ml_anomalies", "ml_anomalies")
-            bench.run(
-                "ml_training",
-                "ml_training",
-                {"model_dir": str(home / "models"), "config": {"max_training_rows": args.max_training_rows}},
-            )
-            bench.run("ml_predictions", "ml_predictions")
+            if not args.skip_ml:
+                bench.run("ml_anomalies", "ml_anomalies")
+                bench.run(
+                    "ml_training",
+                    "ml_training",
+                    {"model_dir": str(home / "models"), "config": {"max_training_rows": args.max_training_rows}},
+                )
+                bench.run("ml_predictions", "ml_predictions")
             bench.run(
                 "ingest_memory", "ingest_memory", {"count": min(size, args.memory_docs), "topic": "bench_ingest_memory"}
             )
@@ -213,6 +212,8 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
             bench.run("incr_silver", "silver", {"run_id": "bench-incremental"})
             bench.run("incr_gold", "gold")
             run_history_stages(bench, size)  # stages history_* and history (benchmarks/history.py)
+            bench.run("pulse", "pulse", {"repriced_share": 0.1, "days": 7})  # over that history: benchmarks/pulse_stage.py
+            bench.run("lakehouse", "lakehouse")  # every published table: benchmarks/lakehouse.py
         finally:
             services.down(home)
     return summarize(size, bench.stages, services_seconds, args)
@@ -306,8 +307,8 @@ def summarize(size: int, s: dict, services_seconds: float, args) -> dict:
         ),
         "training_under_120s": (
             "< 120 s at 1,000,000",
-            f"{s['ml_training']['seconds']:,.1f} s",
-            s["ml_training"]["seconds"] < 120 if size >= 1_000_000 else None,
+            f"{s['ml_training']['seconds']:,.1f} s" if "ml_training" in s else "not run (--skip-ml)",
+            s["ml_training"]["seconds"] < 120 if size >= 1_000_000 and "ml_training" in s else None,
         ),
         "peak_memory_under_2gib": (
             "< 2 GiB per process",
@@ -329,7 +330,7 @@ def summarize(size: int, s: dict, services_seconds: float, args) -> dict:
             "kafka_to_gold_seconds": kafka_to_gold,
             "kafka_to_gold_rows_per_s": round(size / kafka_to_gold, 1) if kafka_to_gold else None,
             "mongo_to_gold_seconds": full,
-            "ml_seconds": sec("ml_anomalies", "ml_training", "ml_predictions"),
+            "ml_seconds": sec("ml_anomalies", "ml_training", "ml_predictions") if "ml_training" in s else None,
         },
         "comparisons": comparisons,
         "incremental": incremental_summary,
@@ -353,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-docs", type=int, default=100_000, help="documents (at most) for the in-memory ingestion run"
     )
     parser.add_argument("--max-training-rows", type=int, default=200_000, help="PriceModelConfig.max_training_rows")
+    parser.add_argument(
+        "--skip-ml", action="store_true", help="leave out the three ML stages (a shorter run for the load path alone)"
+    )
     parser.add_argument("--profile", default=None, help="cProfile this stage (e.g. bronze, silver, ml_training)")
     parser.add_argument(
         "--profile-size",
