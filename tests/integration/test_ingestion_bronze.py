@@ -312,6 +312,11 @@ def test_duplicate_and_gap_are_caught_by_the_checks(stack):
         "bronze_covers_source": False,  # the deleted row's document is no longer in bronze
         "bronze_reject_rate": True,
     }
+    with warehouse.connect(stack["snowflake"]) as conn:  # the session's warehouse is shared: no doubled message stays
+        conn.cursor().execute(
+            "DELETE FROM RAW_DB.LANDING.BRONZE_REAL_ESTATE WHERE kafka_topic = %(t)s AND ingested_at IS NULL",
+            {"t": topic},
+        )
 
 
 def test_clear_errors_for_bad_settings_and_unreachable_services(stack, monkeypatch):

@@ -130,8 +130,9 @@ def test_a_pipeline_killed_while_bronze_holds_its_pool_does_not_block_the_next(o
             assert f"run {killed_run} had lost its process: marked failed" in second.stdout
             assert instance.get_run_by_id(killed_run).status == dg.DagsterRunStatus.FAILURE
             assert bronze_slot_holders(instance) == set()
+            # the second pipeline's runs (the graph, then one per pulse day and what reads the pulse) all succeeded
             others = [r for r in instance.get_runs() if r.run_id != killed_run]
-            assert [r.status for r in others] == [dg.DagsterRunStatus.SUCCESS]
+            assert others and {r.status for r in others} == {dg.DagsterRunStatus.SUCCESS}
             print(f"\n[recovery] second pipeline after the kill: {took:.1f}s")
     finally:
         if first.poll() is None:

@@ -20,8 +20,8 @@ ASSET_JOB = {"repositoryLocationName": LOCATION, "repositoryName": "__repository
 
 
 def unpartitioned_selector() -> dict:
-    """`__ASSET_JOB` with every asset and check but the daily-partitioned market pulse (a run of the whole graph
-    without a partition; the UI's "Materialize all" launches the pulse's days as a backfill instead)."""
+    """`__ASSET_JOB` with every asset and check but the daily-partitioned market pulse and what reads it (a run of
+    the whole graph without a partition; the UI's "Materialize all" launches the pulse's days as a backfill)."""
     from medallion_assets.definitions import defs
     from medallion_assets.dev.pulse_runs import main_selection
 

@@ -5,11 +5,13 @@ GraphQL, then lets the sensors and declarative automation carry new documents to
 layer with no request from us. Finally a headless Chromium opens the asset graph and a
 checks page, then (driven over CDP, tests/ui/cdp.py) the price model's latest materialization and the
 two charts behind its [Show Markdown] links; screenshots go to test-artifacts/ (docs/ui-price-model.png
-is a copy of test-artifacts/ui-price-model.png).
+is a copy of test-artifacts/ui-price-model.png). Last, a backfill of three market-pulse days through GraphQL
+`launchPartitionBackfill`, run by the same daemon.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 import re
@@ -18,10 +20,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from medallion_assets.defs.resources import mongo_resource
 from medallion_assets.dev import pipeline, seeding, services
+from medallion_assets.lib import pulse, warehouse
 from tests.ui.cdp import chromium_page
 from tests.ui.dagster_dev import dagster_dev, graphql, launch, unpartitioned_selector, wait_for, wait_for_run
 
@@ -91,6 +95,11 @@ def test_materialize_all_through_graphql_and_every_check_passes(dagster_ui):
     results = check_results(dagster_ui, run_id)
     # the market pulse is partitioned by event day: its check runs with each day (tests/ui/test_pulse_backfill.py)
     assert results.pop("gold_market_pulse") == {"pulse_counts_match_history": "NOT RUN"}
+    # and what reads the pulse runs after its days, as in medallion pipeline (dev/pulse_runs.py)
+    assert results.pop("lakehouse_gold_market_pulse") == {
+        "matches_warehouse": "NOT RUN",
+        "snapshot_is_latest": "NOT RUN",
+    }
     assert set(results["bronze_real_estate"]) == {
         "bronze_offsets_unique",
         "bronze_offsets_contiguous",
@@ -156,7 +165,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=1600,1000",
+    "--window-size=1600,2400",  # tall enough that the virtualized catalog renders every asset row
 ]
 
 
@@ -193,7 +202,13 @@ def test_a_person_sees_the_graph_and_green_checks_in_chromium(dagster_ui, tmp_pa
         assert group in graph_text.split(), f"group {group} not on the lineage page"
     catalog_text = browse(f"{dagster_ui}/assets", ARTIFACTS / "asset-catalog.png", tmp_path)
     # the list is virtualized: the rows below the fold (the semantic views) are not in the DOM
-    for name in ("bronze_real_estate", "silver_real_estate", "gold_ml_features", "gold_market_pulse"):
+    for name in (
+        "bronze_real_estate",
+        "silver_real_estate",
+        "gold_ml_features",
+        "gold_market_pulse",
+        "lakehouse_gold_ml_features",
+    ):
         assert name in catalog_text, f"{name} not visible in the asset catalog"
     checks_text = browse(
         f"{dagster_ui}/assets/silver_real_estate?view=checks", ARTIFACTS / "silver-checks.png", tmp_path
@@ -268,3 +283,98 @@ def price_model_pictures(url: str, screenshot: Path, tmp_path: Path) -> dict[str
             page.evaluate(CLOSE_DIALOG)
             page.wait_for("![...document.images].some(i => i.src.startsWith('data:image/png'))", timeout=15)
     return found
+
+
+BACKFILL_MUTATION = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+BACKFILL_QUERY = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) { __typename ... on PartitionBackfill { status } }
+}
+"""
+INSERT = (
+    f"INSERT INTO {pulse.HISTORY_TABLE} (id, version, valid_from, change_type, price, area, price_per_sqm, city, "
+    "arrived_at, loaded_at) VALUES (%s, 1, %s, 'listed', %s, 50.0, %s, 'Cần Thơ', %s, %s)"
+)
+
+
+DAYS = [dt.date(2025, 3, 10) + dt.timedelta(days=n) for n in range(4)]
+
+
+@pytest.fixture
+def pulse_history(services_home):
+    """Four event days in the history (10-13 March 2025, long closed but each change in time), one new listing
+    each. Only these rows are added and removed again: the session's warehouse may hold a real history, whose
+    synthetic days are recent and never these."""
+    from medallion_assets.defs.resources import resolved, snowflake_resource
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    placeholders = ", ".join(["%s"] * len(DAYS))
+
+    def clear(conn):
+        conn.cursor().execute(f"DELETE FROM {pulse.HISTORY_TABLE} WHERE id LIKE 'pulse-backfill-%'")
+        conn.cursor().execute(f"DELETE FROM {pulse.PULSE_TABLE} WHERE event_day IN ({placeholders})", DAYS)
+
+    with warehouse.connect(resolved(snowflake_resource())) as conn:
+        warehouse.apply_setup(conn)
+        clear(conn)
+        rows = []
+        for n, day in enumerate(DAYS):
+            event = dt.datetime.combine(day, dt.time(12))
+            rows.append((f"pulse-backfill-{n}", event, 1e9 * (n + 1), 2e7 * (n + 1), event, now))
+        conn.cursor().executemany(INSERT, rows)
+        yield conn, [d.isoformat() for d in DAYS]
+        clear(conn)
+
+
+def test_a_graphql_backfill_of_three_days_materializes_exactly_three_partitions(dagster_ui, pulse_history):
+    """A backfill of the market pulse launched as the UI launches it (GraphQL `launchPartitionBackfill`, run by the
+    daemon of the same `dagster dev`): three days asked for, exactly those three partitions materialized, once each,
+    each with its check passing. GOLD_LISTING_HISTORY is filled by hand (the contract table)."""
+    conn, days = pulse_history
+    wanted = days[:3]
+    home = os.environ["DAGSTER_HOME"]  # the dagster_ui fixture's instance
+    url = dagster_ui
+    params = {
+        "selector": None,
+        "assetSelection": [{"path": ["gold_market_pulse"]}],
+        "partitionNames": wanted,
+        "title": "pulse backfill test",
+    }
+    launched = graphql(url, BACKFILL_MUTATION, {"params": params})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+
+    def finished():
+        status = graphql(url, BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"]["status"]
+        return status if status not in ("REQUESTED", "CANCELING") else None
+
+    assert wait_for(finished, 300, interval=2, what=f"backfill {backfill_id}") == "COMPLETED_SUCCESS"
+
+    instance = dg.DagsterInstance.from_config(home)
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+    assert len(runs) == 3 and {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+    run_ids = {r.run_id for r in runs}
+    records = instance.fetch_materializations(dg.AssetKey("gold_market_pulse"), limit=1000).records
+    by_backfill = sorted(r.partition_key for r in records if r.run_id in run_ids)
+    assert by_backfill == wanted  # exactly the three days, once each; not the fourth
+    check = dg.AssetCheckKey(dg.AssetKey("gold_market_pulse"), "pulse_counts_match_history")
+    executions = instance.event_log_storage.get_asset_check_execution_history(check, limit=1000)
+    mine = [e for e in executions if e.run_id in run_ids]
+    assert len(mine) == 3 and {e.status.value for e in mine} == {"SUCCEEDED"}
+    instance.dispose()
+    rows = conn.cursor().execute(
+        f"SELECT event_day, new_listings, median_price FROM {pulse.PULSE_TABLE} WHERE event_day IN "
+        "(%s, %s, %s) ORDER BY event_day",
+        wanted,
+    )
+    assert [(r[0].isoformat(), r[1], r[2]) for r in rows.fetchall()] == [
+        (day, 1, 1e9 * (n + 1)) for n, day in enumerate(wanted)
+    ]
