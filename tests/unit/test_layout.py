@@ -22,9 +22,18 @@ def modules(*folders: str) -> list[Path]:
     return sorted(p for folder in folders for p in (PACKAGE / folder).rglob("*.py"))
 
 
+# Parsed once, when pytest collects this module, before any test runs: after a RecursionError caught elsewhere in
+# the same process, CPython 3.11 can fail a later ast.parse with "AST constructor recursion depth mismatch".
+TREES = {p: ast.parse(p.read_text(), filename=str(p)) for p in modules(".")}
+
+
+def tree(path: Path) -> ast.Module:
+    return TREES[path] if path in TREES else ast.parse(path.read_text(), filename=str(path))
+
+
 def imported_names(path: Path) -> set[str]:
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in ast.walk(tree(path)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -41,7 +50,7 @@ def test_production_code_does_not_import_dev_or_cli(path):
 
 def test_lib_holds_no_dagster_decorators():
     for path in modules("lib"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(tree(path)):
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 for decorator in node.decorator_list:
                     text = ast.unparse(decorator)
