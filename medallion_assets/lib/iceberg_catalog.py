@@ -85,6 +85,11 @@ class LakehouseResource(dg.ConfigurableResource):
             catalog.create_namespace_if_not_exists(self.namespace)
         except MedallionError:
             raise
+        except ImportError as exc:  # e.g. a postgresql:// catalog without its database driver: not an outage
+            raise MedallionError(
+                f"the Iceberg catalog at {_redacted(self.catalog_uri)} needs a Python package that is not "
+                f"installed ({type(exc).__name__}: {exc}); install it next to pyiceberg"
+            ) from None
         except Exception as exc:  # the catalog's own errors: connection, auth, bad URL
             raise ServiceUnavailable(
                 f"the Iceberg catalog at {_redacted(self.catalog_uri)} cannot be used "

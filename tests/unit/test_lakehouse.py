@@ -95,6 +95,16 @@ def test_passwords_are_left_out_of_messages():
     assert _redacted("https://catalog.example.com") == "https://catalog.example.com"
 
 
+def test_a_catalog_driver_that_is_not_installed_is_a_setup_error_not_an_outage():
+    from medallion_assets.lib.errors import ServiceUnavailable
+
+    resource = LakehouseResource(catalog_uri="mysql+pymysql://user:pw@127.0.0.1:1/cat", warehouse="s3://b/")
+    with pytest.raises(MedallionError, match="needs a Python package that is not installed .*pymysql") as info:
+        resource.catalog()
+    assert not isinstance(info.value, ServiceUnavailable)  # sensors would skip an outage quietly, tick after tick
+    assert "pw" not in str(info.value)
+
+
 def test_arrow_from_the_connector_becomes_iceberg_types():
     field_meta = {b"logicalType": b"FIXED"}
     table = pa.table(
