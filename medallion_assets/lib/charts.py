@@ -9,12 +9,7 @@ is a few tens of KB, well under MAX_PNG_BYTES, so the event log stays small.
 import base64
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-import numpy as np  # noqa: E402
+import numpy as np
 
 WIDTH, HEIGHT, DPI = 600, 350, 100
 MAX_PNG_BYTES = 60_000
@@ -28,7 +23,19 @@ _STYLE = {
 }
 
 
+def _pyplot():
+    """matplotlib's pyplot on the headless Agg backend, imported on the first chart: importing it costs
+    every process that loads the definitions about a second and a half, and most never draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _png(draw) -> bytes:
+    plt = _pyplot()
     with plt.rc_context(_STYLE):
         fig = plt.figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
         try:

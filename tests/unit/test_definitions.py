@@ -59,3 +59,16 @@ def test_definitions_match_the_committed_snapshot():
 def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     assert len(defs.resolve_asset_graph().asset_check_keys) > 0
+
+
+def test_loading_the_definitions_leaves_plotting_and_model_libraries_unimported():
+    """Every run worker loads the definitions; matplotlib (~1.5 s) and scikit-learn are imported only where a
+    chart is drawn or a model is fitted or loaded."""
+    import subprocess
+    import sys
+
+    heavy = ("matplotlib", "sklearn", "pyiceberg")
+    code = f"import sys, medallion_assets.definitions\nprint(sorted(m for m in {heavy!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
