@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.lib import metadata, warehouse
+from medallion_assets.defs.semantic.views import refreshed, view_specs
 from medallion_assets.lib.metadata import column_schema
 from medallion_assets.lib.semantic import VIEWS, refresh_views
 
@@ -91,27 +91,7 @@ _COLUMNS = {
     name="semantic_views",
     group_name="semantic",
     can_subset=False,
-    specs=[
-        dg.AssetSpec(
-            key,
-            deps=deps,
-            kinds={"snowflake"},
-            description=f"{view}: {description}",
-            metadata={"dagster/table_name": view, "dagster/column_schema": _COLUMNS[key]},
-        )
-        for key, (view, deps, description) in VIEWS.items()
-    ],
+    specs=view_specs(VIEWS, _COLUMNS),
 )
 def semantic_views(snowflake: SnowflakeResource):
-    with warehouse.connect(snowflake) as conn:
-        rows = refresh_views(conn)
-        described = {key: metadata.describe(conn, view) for key, (view, _, _) in VIEWS.items()}
-    for key, (view, _, _) in VIEWS.items():
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(rows[key]),
-                "view": dg.MetadataValue.text(view),
-                **described[key],
-            },
-        )
+    yield from refreshed(snowflake, VIEWS, refresh_views)

@@ -3,7 +3,8 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.lib import history, metadata, warehouse
+from medallion_assets.defs.semantic.views import refreshed, view_specs
+from medallion_assets.lib import history
 from medallion_assets.lib.metadata import column_schema
 
 # The columns each view's SQL (sql/semantic/v_*.sql) produces, in order (tests/integration/test_table_schemas.py).
@@ -47,27 +48,7 @@ _COLUMNS = {
     name="history_views",
     group_name="semantic",
     can_subset=False,
-    specs=[
-        dg.AssetSpec(
-            key,
-            deps=deps,
-            kinds={"snowflake"},
-            description=f"{view}: {description}",
-            metadata={"dagster/table_name": view, "dagster/column_schema": _COLUMNS[key]},
-        )
-        for key, (view, deps, description) in history.HISTORY_VIEWS.items()
-    ],
+    specs=view_specs(history.HISTORY_VIEWS, _COLUMNS),
 )
 def history_views(snowflake: SnowflakeResource):
-    with warehouse.connect(snowflake) as conn:
-        rows = history.refresh_views(conn)
-        described = {key: metadata.describe(conn, view) for key, (view, _, _) in history.HISTORY_VIEWS.items()}
-    for key, (view, _, _) in history.HISTORY_VIEWS.items():
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(rows[key]),
-                "view": dg.MetadataValue.text(view),
-                **described[key],
-            },
-        )
+    yield from refreshed(snowflake, history.HISTORY_VIEWS, history.refresh_views)
