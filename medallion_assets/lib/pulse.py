@@ -26,6 +26,9 @@ DEFAULT_LATENESS_DAYS = 7
 MAX_LATENESS_DAYS = 366
 DEFAULT_START_DATE = "2025-01-01"
 BEGINNING = "1970-01-01 00:00:00"  # a cursor before any loaded_at
+# Late versions are looked for from this long before the sensor's cursor: a history load stamped before
+# another one but committed after it has a loaded_at behind the cursor. The log takes each version once.
+LATE_SCAN_OVERLAP = dt.timedelta(hours=1)
 COUNTS = ("new_listings", "repriced", "price_drops", "changed", "delisted", "relisted", "total_changes")
 
 
@@ -119,11 +122,23 @@ def late_by_day(conn, loaded_after: str = BEGINNING) -> list[dict]:
     return [{"event_day": _iso_day(r["event_day"]), "late_changes": int(r["late_changes"])} for r in rows]
 
 
-def history_watermark(conn, loaded_after: str = BEGINNING) -> tuple[str | None, int]:
-    """(newest loaded_at in the history as text, or None when empty; versions loaded after `loaded_after`)."""
-    row = warehouse.fetch_one(conn, "pulse/history_watermark", {"loaded_after": loaded_after})
+def history_watermark(conn, loaded_after: str = BEGINNING) -> tuple[str | None, int, int]:
+    """(newest loaded_at in the history as text, or None when empty; versions loaded after `loaded_after`;
+    versions loaded after `late_scan_start(loaded_after)`, where late versions are looked for)."""
+    params = {"loaded_after": loaded_after, "scan_from": late_scan_start(loaded_after)}
+    row = warehouse.fetch_one(conn, "pulse/history_watermark", params)
     newest = row.get("loaded_through")
-    return (_iso_timestamp(newest) if newest is not None else None), int(row.get("new_versions") or 0)
+    return (
+        _iso_timestamp(newest) if newest is not None else None,
+        int(row.get("new_versions") or 0),
+        int(row.get("scanned_versions") or 0),
+    )
+
+
+def late_scan_start(cursor: str) -> str:
+    """Where a tick looks for late versions: LATE_SCAN_OVERLAP before the cursor (never before BEGINNING)."""
+    start = dt.datetime.fromisoformat(cursor) - LATE_SCAN_OVERLAP
+    return max(start, dt.datetime.fromisoformat(BEGINNING)).isoformat(sep=" ")
 
 
 def check_day(conn, event_day: str, default_lateness: int) -> dict:

@@ -229,6 +229,31 @@ def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged
     assert result[0].run_key.endswith("/L30") and days == [closed.isoformat()]
 
 
+def test_a_late_change_whose_load_committed_behind_the_cursor_is_still_logged(conn, snowflake_resource):
+    """A history load stamped before another one but committed after it (the sensor already moved its cursor
+    past its loaded_at) is looked at again: late versions are searched from an hour before the cursor."""
+    instance = dg.DagsterInstance.ephemeral()
+    closed = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=20)
+    add(conn, [("B1", "listed", at(closed, 9), 1e9, None, 50.0, "Huế", None)])
+    _, cursor, _ = tick(snowflake_resource, instance, None)
+    assert late_log(conn) == []
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    stamped = dt.datetime.fromisoformat(cursor) - dt.timedelta(minutes=10)  # inside the overlap
+    too_old = dt.datetime.fromisoformat(cursor) - pulse.LATE_SCAN_OVERLAP - dt.timedelta(minutes=1)
+    conn.cursor().executemany(
+        INSERT,
+        [
+            ("B2", 1, at(closed, 11), "listed", 2e9, None, 40.0, 5e7, "Huế", now, stamped),
+            ("B3", 1, at(closed, 12), "listed", 3e9, None, 60.0, 5e7, "Huế", now, too_old),
+        ],
+    )
+    _, after, _ = tick(snowflake_resource, instance, cursor)
+    assert after == cursor  # nothing newer than the cursor was loaded
+    assert late_log(conn) == [("B2", closed)]  # B3 is beyond the overlap: `medallion pipeline` logs it
+    tick(snowflake_resource, instance, cursor)
+    assert late_log(conn) == [("B2", closed)]  # logged once
+
+
 def test_a_failed_day_run_is_requested_again(conn, snowflake_resource):
     from dagster._core.test_utils import create_run_for_test
 

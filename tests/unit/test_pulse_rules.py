@@ -56,3 +56,9 @@ def test_declarative_automation_leaves_the_pulse_to_its_sensor():
     checks = reconciliation_job.selection.resolve_checks(graph)
     pulse_check = dg.AssetCheckKey(dg.AssetKey("gold_market_pulse"), "pulse_counts_match_history")
     assert pulse_check not in checks and len(checks) == len(graph.asset_check_keys) - 1
+
+
+def test_late_versions_are_looked_for_from_an_hour_before_the_cursor():
+    assert pulse.late_scan_start("2030-01-01 00:30:00") == "2029-12-31 23:30:00"
+    assert pulse.late_scan_start("2030-01-01 00:30:00.250000") == "2029-12-31 23:30:00.250000"
+    assert pulse.late_scan_start(pulse.BEGINNING) == pulse.BEGINNING  # never before the beginning

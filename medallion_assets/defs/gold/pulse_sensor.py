@@ -1,8 +1,9 @@
 """`market_pulse_sensor`: rebuilds exactly the pulse days whose history changed, and logs late changes.
 
 Each tick:
-1. logs the late versions (arrived after their day closed) loaded since the cursor into
-   GOLD_PULSE_LATE_CHANGES, once each; they never make a day stale;
+1. logs the late versions (arrived after their day closed) loaded since an hour before the cursor into
+   GOLD_PULSE_LATE_CHANGES, once each (the overlap catches a load stamped before one that committed first);
+   they never make a day stale;
 2. asks the warehouse which event days are stale: the newest loaded_at of a day's in-time versions is newer
    than the one its pulse was built from, or the day has no pulse yet (a new day);
 3. requests one run per stale day inside the partitions definition, with a run key naming the day, that
@@ -36,8 +37,8 @@ def plan(context: dg.SensorEvaluationContext, snowflake: SnowflakeResource) -> d
     lateness = pulse.lateness_days()
     since = context.cursor or pulse.BEGINNING
     with warehouse.connect(snowflake) as conn:
-        newest, new_versions = pulse.history_watermark(conn, since)
-        late = pulse.log_late(conn, lateness, since) if new_versions else {}
+        newest, new_versions, scanned = pulse.history_watermark(conn, since)
+        late = pulse.log_late(conn, lateness, pulse.late_scan_start(since)) if scanned else {}
         stale = pulse.stale_days(conn, lateness)
     known = set(PULSE_PARTITIONS.get_partition_keys(current_time=None))
     return {
