@@ -48,12 +48,7 @@ class Chaos:
         os.environ.update(MEDALLION_HOME=str(self.home))
         for key in CONFIG_VARS:
             os.environ.pop(key, None)
-        self.ports = services.Ports(
-            mongo=services.free_port(),
-            s3=services.free_port(),
-            kafka=services.free_port(),
-            snowflake=services.free_port(),
-        )
+        self.ports = services.free_ports()
         self.random = random.Random(args.random_seed)
         self.runs: list[dict] = []
         self.failures: list[str] = []

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
 
 REPRICED_SHARE = 0.10
@@ -39,26 +37,15 @@ def run_history_stages(bench, size: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import CONFIG_VARS, PROJECT_ROOT, Bench  # not at the top: run.py imports this module
+    from benchmarks.run import PROJECT_ROOT, Bench, fresh_home  # not at the top: run.py imports this module
     from medallion_assets.dev import services
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     args = parser.parse_args(argv)
     home = PROJECT_ROOT / ".medallion" / "bench-history" / str(args.size)
-    if home.exists():
-        services.down(home)
-        shutil.rmtree(home)
-    (home / "dagster").mkdir(parents=True)
-    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
-    env.update(MEDALLION_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), PYTHONUNBUFFERED="1")
-    os.environ.update(MEDALLION_HOME=str(home))
-    for key in CONFIG_VARS:
-        os.environ.pop(key, None)
-    ports = services.Ports(
-        mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(), snowflake=services.free_port()
-    )
+    env = fresh_home(home)
+    ports = services.free_ports()
     services.up(ports, home)
     bench = Bench(args.size, home, env, None, None, lambda text: print(text, flush=True))
     try:

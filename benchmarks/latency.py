@@ -63,12 +63,7 @@ class Stack:
         os.environ["DAGSTER_HOME"] = str(self.home / "dagster")
         for key in SERVICE_VARIABLES:
             os.environ.pop(key, None)
-        ports = services.Ports(
-            mongo=services.free_port(),
-            s3=services.free_port(),
-            kafka=services.free_port(),
-            snowflake=services.free_port(),
-        )
+        ports = services.free_ports()
         services.up(ports, self.home)
         pipeline.write_dagster_yaml(self.home / "dagster" / "dagster.yaml")  # what `medallion dev` writes
         dagster = str(Path(sys.executable).parent / "dagster")

@@ -157,10 +157,11 @@ def _write_profile_text(path: Path) -> None:
     path.with_suffix(".txt").write_text(out.getvalue())
 
 
-def bench_size(size: int, args, stamp: str, log) -> dict:
+def fresh_home(home: Path) -> dict[str, str]:
+    """Empty `home` (stopping what an interrupted run left running there), point this process at it, and return
+    the environment for the stage subprocesses: the embedded services under `home`, none of the caller's."""
     from medallion_assets.dev import services
 
-    home = PROJECT_ROOT / ".medallion" / "bench" / str(size)
     if home.exists():
         services.down(home)  # leftovers of an interrupted run
         shutil.rmtree(home)
@@ -171,9 +172,15 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
     os.environ.update(MEDALLION_HOME=str(home))
     for key in CONFIG_VARS:
         os.environ.pop(key, None)
-    ports = services.Ports(
-        mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(), snowflake=services.free_port()
-    )
+    return env
+
+
+def bench_size(size: int, args, stamp: str, log) -> dict:
+    from medallion_assets.dev import services
+
+    home = PROJECT_ROOT / ".medallion" / "bench" / str(size)
+    env = fresh_home(home)
+    ports = services.free_ports()
     log(f"size {size:,}: services on {ports} under {home}")
     started = time.perf_counter()
     services.up(ports, home)

@@ -29,12 +29,7 @@ def services_home(tmp_path_factory) -> Path:
     saved = {k: os.environ.pop(k) for k in CONFIG_VARS if k in os.environ}
     os.environ["MEDALLION_HOME"] = str(home)
     os.environ["DAGSTER_HOME"] = str(tmp_path_factory.mktemp("dagster-home"))
-    ports = services.Ports(
-        mongo=services.free_port(),
-        s3=services.free_port(),
-        kafka=services.free_port(),
-        snowflake=services.free_port(),
-    )
+    ports = services.free_ports()
     services.up(ports, home)
     try:
         yield home

@@ -133,6 +133,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports() -> Ports:
+    """A free port for each embedded server (tests, the bench and the chaos run start their own)."""
+    return Ports(mongo=free_port(), s3=free_port(), kafka=free_port(), snowflake=free_port())
+
+
 def answers(name: str, ports: Ports) -> bool:
     """True when the service answers a real protocol call."""
     try:

@@ -122,10 +122,10 @@ def late_by_day(conn, loaded_after: str = BEGINNING) -> list[dict]:
     return [{"event_day": _iso_day(r["event_day"]), "late_changes": int(r["late_changes"])} for r in rows]
 
 
-def history_watermark(conn, loaded_after: str = BEGINNING) -> tuple[str | None, int, int]:
+def history_watermark(conn, loaded_after: str, scan_from: str) -> tuple[str | None, int, int]:
     """(newest loaded_at in the history as text, or None when empty; versions loaded after `loaded_after`;
-    versions loaded after `late_scan_start(loaded_after)`, where late versions are looked for)."""
-    params = {"loaded_after": loaded_after, "scan_from": late_scan_start(loaded_after)}
+    versions loaded after `scan_from`, where the sensor looks for late versions)."""
+    params = {"loaded_after": loaded_after, "scan_from": scan_from}
     row = warehouse.fetch_one(conn, "pulse/history_watermark", params)
     newest = row.get("loaded_through")
     return (

@@ -70,9 +70,7 @@ class Servers:
 @pytest.fixture
 def servers(tmp_path):
     home = tmp_path / "medallion-home"
-    ports = services.Ports(
-        mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(), snowflake=services.free_port()
-    )
+    ports = services.free_ports()
     services.up(ports, home)
     try:
         yield Servers(home, ports)

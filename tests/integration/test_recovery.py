@@ -22,9 +22,7 @@ MEDALLION = str(Path(sys.executable).parent / "medallion")
 
 
 def own_ports() -> services.Ports:
-    return services.Ports(
-        mongo=services.free_port(), s3=services.free_port(), kafka=services.free_port(), snowflake=services.free_port()
-    )
+    return services.free_ports()
 
 
 def cli_env(home: Path, dagster_home: Path | None = None) -> dict[str, str]:

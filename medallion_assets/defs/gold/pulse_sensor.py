@@ -36,9 +36,10 @@ def plan(context: dg.SensorEvaluationContext, snowflake: SnowflakeResource) -> d
     """What a tick found: stale days, late versions logged now per day, the new cursor."""
     lateness = pulse.lateness_days()
     since = context.cursor or pulse.BEGINNING
+    scan_from = pulse.late_scan_start(since)
     with warehouse.connect(snowflake) as conn:
-        newest, new_versions, scanned = pulse.history_watermark(conn, since)
-        late = pulse.log_late(conn, lateness, pulse.late_scan_start(since)) if scanned else {}
+        newest, new_versions, scanned = pulse.history_watermark(conn, since, scan_from)
+        late = pulse.log_late(conn, lateness, scan_from) if scanned else {}
         stale = pulse.stale_days(conn, lateness)
     known = set(PULSE_PARTITIONS.get_partition_keys(current_time=None))
     return {
