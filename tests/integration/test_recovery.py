@@ -104,8 +104,12 @@ def test_a_pipeline_killed_while_bronze_holds_its_pool_does_not_block_the_next(o
     )
     try:
         deadline = time.monotonic() + 120
-        while not (dagster_home / "dagster.yaml").exists():
-            assert time.monotonic() < deadline and first.poll() is None, "the pipeline never reached Dagster"
+        # Open the instance only once the pipeline's first run has its folder (its compute logs): by then the
+        # pipeline has created the SQLite storage. Two processes creating it at once can stamp its schema twice
+        # ("alembic_version has more than one head"), which broke the second pipeline once on a slow machine.
+        storage = dagster_home / "storage"
+        while not (storage.is_dir() and any(p.is_dir() for p in storage.iterdir())):
+            assert time.monotonic() < deadline and first.poll() is None, "the pipeline never started a run"
             time.sleep(0.1)
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             killed_run = None
