@@ -5,7 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install browser postgres pipeline dev test lint format bench chaos services-up services-down clean
+.PHONY: help install browser postgres pipeline dev test lint format bench chaos services-up services-down clean
+.DEFAULT_GOAL := help
+
+## make help: this list: every target with its one-line description (the `## make TARGET:` comments in this file)
+help:
+	@sed -n 's/^## make \([a-z-]*\): /\1\t/p' $(MAKEFILE_LIST) | awk -F '\t' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e '.[local,test]'
 	touch $(STAMP)
 
+## make install: the virtual environment .venv with the pinned dependencies and this project (editable)
 install: $(STAMP)
 
 ## make pipeline: embedded services, seed when empty, materialize every asset, run every check, print a summary
@@ -24,7 +30,7 @@ pipeline: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/medallion dev
 
-## Chromium for the browser tests (Debian package); skipped with a message where it cannot be installed
+## make browser: Chromium for the browser tests (Debian package); skipped with a message where it cannot be installed
 browser:
 	@if command -v chromium >/dev/null 2>&1; then \
 		true; \
@@ -36,7 +42,7 @@ browser:
 		echo "chromium is missing and cannot be installed here: the browser tests will be skipped"; \
 	fi
 
-## PostgreSQL for the Dagster-on-PostgreSQL test (Debian package); skipped with a message where it cannot be installed
+## make postgres: PostgreSQL for the Dagster-on-PostgreSQL test (Debian package); skipped with a message where it cannot be installed
 postgres:
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
 		true; \
@@ -62,21 +68,24 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## make bench: every stage at 100,000 and 1,000,000 documents against the naive loader and the floor, not part of
-## make test; `make bench SIZES=20000` for a quick run. Results in benchmarks/results/ (see benchmarks/README.md)
+## make bench: every stage at 100,000 and 1,000,000 documents against the naive loader and the floor (SIZES=20000)
+# Not part of make test. Results in benchmarks/results/ (see benchmarks/README.md).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --sizes "$${SIZES:-100000,1000000}"
 
-## make chaos: pipelines killed at random moments (and servers every third round) on its own services, then every
-## layer compared with MongoDB; not part of make test. `make chaos ROUNDS=5`. Results in benchmarks/results/chaos-*
+## make chaos: pipelines (and servers) killed at random moments, then every layer compared with MongoDB (ROUNDS=5)
+# Not part of make test; runs on its own services. Results in benchmarks/results/chaos-*.
 chaos: $(STAMP)
 	$(BIN)/python -m benchmarks.chaos --rounds "$${ROUNDS:-20}"
 
+## make services-up: start the embedded MongoDB, S3, Kafka and Snowflake stand-ins (medallion services up)
 services-up: $(STAMP)
 	$(BIN)/medallion services up
 
+## make services-down: stop the embedded servers (medallion services down)
 services-down: $(STAMP)
 	$(BIN)/medallion services down
 
+## make clean: stop the embedded servers and delete their state (.medallion)
 clean: services-down
 	rm -rf .medallion

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,6 +13,8 @@ from medallion_assets.lib.output import print_rows
 DEFAULT_SEED_COUNT = 10_000
 # Snowflake's result type codes (snowflake.connector.constants.FIELD_NAME_TO_ID) of VARIANT, OBJECT, ARRAY
 JSON_TYPE_CODES = (5, 9, 10)
+# Set (to anything) to see the traceback of an unexpected error instead of its one line.
+TRACEBACK_VARIABLE = "MEDALLION_TRACEBACK"
 
 
 def _services(args: argparse.Namespace) -> int:
@@ -65,6 +68,8 @@ def _query(args: argparse.Namespace) -> int:
     from medallion_assets.defs.resources import resolved, snowflake_resource
     from medallion_assets.lib import warehouse
 
+    if not args.sql.strip().rstrip(";").strip():
+        raise MedallionError("the SQL is empty: give one statement, e.g. medallion query 'SELECT 1 AS one'")
     with warehouse.connect(resolved(snowflake_resource())) as conn:
         try:
             cursor = conn.cursor().execute(args.sql)
@@ -84,6 +89,10 @@ def _lakehouse(args: argparse.Namespace) -> int:
     from medallion_assets.lib import lakehouse
     from medallion_assets.lib.iceberg_catalog import lakehouse_resource
 
+    if args.action == "connect":
+        return _lakehouse_connect(args)
+    if args.table is None:
+        raise MedallionError(f"lakehouse {args.action} needs a table: {', '.join(t.name for t in lakehouse.PUBLISHED)}")
     if args.limit is not None and args.limit < 0:
         raise MedallionError(f"--limit must not be negative, got {args.limit}")
     resource = resolved(lakehouse_resource())  # secrets (dg.EnvVar) read now
@@ -111,6 +120,26 @@ def _lakehouse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lakehouse_connect(args: argparse.Namespace) -> int:
+    """What an outside client needs to read the lakehouse (see docs/examples/)."""
+    import json
+
+    from medallion_assets.defs.resources import resolved
+    from medallion_assets.lib import lakehouse
+    from medallion_assets.lib.iceberg_catalog import lakehouse_resource, outside_client_settings
+
+    names = [t.name for t in lakehouse.PUBLISHED] if args.table is None else [lakehouse.published(args.table).name]
+    settings = outside_client_settings(resolved(lakehouse_resource()), names)
+    if args.format == "json":
+        print(json.dumps(settings, indent=2))
+        return 0
+    tables = settings.pop("tables")
+    rows = [(key, value) for key, value in settings.items()]
+    rows += [(f"table {name}", location or "not published yet") for name, location in tables.items()]
+    print_rows(["setting", "value"], rows, args.format)
+    return 0
+
+
 def _pipeline(args: argparse.Namespace) -> int:
     from medallion_assets.dev import pipeline
 
@@ -129,40 +158,21 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    """Dagster UI and daemon (`dagster dev`) against the configured or embedded services."""
-    import os
-    import shutil
+    """Dagster UI and daemon (`dagster dev`) against the configured or embedded services, until Ctrl-C/SIGTERM."""
+    from medallion_assets.dev import dagster_dev
 
-    from medallion_assets.dev import pipeline, services
+    return dagster_dev.run(args.host, args.port)
 
-    if pipeline.embedded_needed():
-        services.up()
-    home = pipeline.dagster_home()
-    import dagster as dg
 
-    from medallion_assets.dev import runs
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake said in one line (argparse prints the whole usage first)."""
 
-    with dg.DagsterInstance.get() as instance:  # runs killed in an earlier session would hold pool slots
-        for run_id in runs.fail_dead_runs(instance):
-            print(f"run {run_id} had lost its process: marked failed, its pool slots freed")
-    dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
-    command = [
-        dagster,
-        "dev",
-        "-w",
-        str(services.PROJECT_ROOT / "workspace.yaml"),
-        "-h",
-        args.host,
-        "-p",
-        str(args.port),
-    ]
-    print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})", flush=True)
-    os.execv(dagster, command)
-    return 0  # not reached
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="medallion", description=__doc__)
+    parser = _Parser(prog="medallion", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     services = sub.add_parser("services", help="start, stop or inspect the embedded MongoDB, Kafka and Snowflake")
@@ -184,8 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.set_defaults(func=_query)
 
     lake = sub.add_parser("lakehouse", help="read the gold tables published as Apache Iceberg tables")
-    lake.add_argument("action", choices=["show", "snapshots"], help="show: rows; snapshots: the table's history")
-    lake.add_argument("table", help="gold_ml_features, gold_market_analytics, gold_price_trends, ...")
+    lake.add_argument(
+        "action",
+        choices=["show", "snapshots", "connect"],
+        help="show: rows; snapshots: the table's history; connect: what an outside client needs to read the tables",
+    )
+    lake.add_argument("table", nargs="?", help="gold_ml_features, gold_market_analytics, gold_price_trends, ...")
     lake.add_argument("--snapshot", type=int, metavar="ID", help="read this earlier snapshot (time travel)")
     lake.add_argument("--limit", type=int, metavar="N", help="at most N rows")
     lake.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -206,7 +220,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error_line(exc: BaseException) -> str:
+    """One line for a failed command: the MedallionError inside `exc` (Dagster wraps what loading the definitions
+    raised, e.g. in ComponentTreeException), else the exception's type and first line, marked as unexpected."""
+    seen = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MedallionError):
+            return _first_line(current)
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return (
+        f"unexpected {type(exc).__name__}: {_first_line(exc)} "
+        f"(set {TRACEBACK_VARIABLE}=1 and run it again for the traceback)"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:400] if lines else type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every failure ends as one line on stderr and a non-zero exit: 2 for a usage mistake, 1 otherwise."""
     args = build_parser().parse_args(argv)
     for flag in ("count", "reprice", "delete"):
         value = getattr(args, flag, None)
@@ -215,8 +251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     try:
         return args.func(args)
-    except MedallionError as exc:
-        print(f"medallion: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"medallion {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        print(f"medallion: {error_line(exc)}", file=sys.stderr)
         return 1
 
 

@@ -33,6 +33,7 @@ from medallion_assets.lib.settings import (  # noqa: F401  (re-exported for the 
     DEFAULT_PORTS,
     Ports,
     embedded_snowflake_args,
+    environment,
     medallion_home,
 )
 
@@ -209,7 +210,11 @@ def status(home: Path | None = None) -> dict[str, dict]:
 
 
 def up(ports: Ports | None = None, home: Path | None = None) -> Ports:
-    """Start whatever is not running yet; idempotent. Returns the ports in use."""
+    """Start whatever is not running yet; idempotent. Returns the ports in use. Never in production."""
+    if environment() == "production":
+        raise MedallionError(
+            "MEDALLION_ENV=production never starts the embedded servers: unset MEDALLION_ENV to run them locally"
+        )
     home = home or medallion_home()
     for sub in ("logs", "run"):
         (home / sub).mkdir(parents=True, exist_ok=True)

@@ -138,3 +138,46 @@ def lakehouse_resource() -> LakehouseResource:
         properties=dg.EnvVar(PROPERTIES) if _set(PROPERTIES) else "{}",
         token=dg.EnvVar(TOKEN) if _set(TOKEN) else "",
     )
+
+
+# The catalog and FileIO properties an outside reader needs, under the names `medallion lakehouse connect` prints.
+OUTSIDE_PROPERTIES = {
+    "s3.endpoint": "s3_endpoint",
+    "s3.access-key-id": "s3_access_key_id",
+    "s3.secret-access-key": "s3_secret_access_key",
+    "s3.region": "s3_region",
+}
+
+
+def outside_client_settings(resource: LakehouseResource, tables: list[str]) -> dict:
+    """What a reader outside this project (pyiceberg, DuckDB, Spark...) needs to read the published tables:
+    the catalog, the warehouse, the object store's endpoint and keys, and each table's current metadata file
+    (None when not published yet). Keys are printed only for the embedded store (it checks none, so they are
+    not secrets); a configured store's keys stay in the reader's own environment, and a catalog URL's password
+    is never printed."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    properties = resource.catalog_properties()
+    embedded = not _set(CATALOG_URI)
+    settings: dict = {
+        "catalog_type": "rest" if resource.catalog_uri.startswith(("http://", "https://")) else "sql",
+        "catalog_uri": resource.catalog_uri if embedded else _redacted(resource.catalog_uri),
+        "warehouse": resource.warehouse,
+        "namespace": resource.namespace,
+    }
+    for prop, key in OUTSIDE_PROPERTIES.items():
+        settings[key] = properties.get(prop) if embedded or "secret" not in prop and "key" not in prop else None
+    catalog = resource.catalog()
+    settings["tables"] = {}
+    for name in tables:
+        try:
+            settings["tables"][name] = catalog.load_table((resource.namespace, name)).metadata_location
+        except NoSuchTableError:
+            settings["tables"][name] = None
+        except OSError as exc:
+            raise ServiceUnavailable(
+                f"the lakehouse's object store at {properties.get('s3.endpoint', resource.warehouse)} cannot be read "
+                f"({' '.join(str(exc).split())[:200]}); is it running (`medallion services status`)?",
+                service="object store",
+            ) from None
+    return settings

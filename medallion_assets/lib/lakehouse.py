@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from medallion_assets.lib import warehouse
-from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
 from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
 from medallion_assets.lib.history import HISTORY_TABLE
 from medallion_assets.lib.pulse import PULSE_TABLE
@@ -230,6 +230,17 @@ def utc_text(timestamp_ms: int) -> str:
 # --- reading the lakehouse -----------------------------------------------------------------------------------
 
 
+def _store_unreachable(exc: OSError, where: str, properties: dict) -> ServiceUnavailable:
+    """pyarrow's S3/GCS/Azure error (e.g. `curlCode: 7, Couldn't connect to server`) as one line naming the store."""
+    endpoint = properties.get("s3.endpoint") or where
+    detail = " ".join(str(exc).split())[:200]
+    return ServiceUnavailable(
+        f"the lakehouse's object store at {endpoint} cannot be read ({detail}); is it running "
+        "(`medallion services status`)?",
+        service="object store",
+    )
+
+
 def load(catalog, namespace: str, spec: PublishedTable):
     from pyiceberg.exceptions import NoSuchTableError
 
@@ -237,6 +248,8 @@ def load(catalog, namespace: str, spec: PublishedTable):
         return catalog.load_table((namespace, spec.name))
     except NoSuchTableError:
         raise MedallionError(f"{namespace}.{spec.name} is not published yet: materialize {spec.asset_key}") from None
+    except OSError as exc:  # the catalog answered; the table's metadata file lies on a store that does not
+        raise _store_unreachable(exc, f"{namespace}.{spec.name}", getattr(catalog, "properties", {})) from None
 
 
 def scan(table, snapshot_id: int | None = None, limit: int | None = None) -> pa.Table:
@@ -245,4 +258,7 @@ def scan(table, snapshot_id: int | None = None, limit: int | None = None) -> pa.
         known = ", ".join(str(s.snapshot_id) for s in table.snapshots()) or "none"
         name = ".".join(table.name())
         raise MedallionError(f"{name} has no snapshot {snapshot_id} (expired or never made); snapshots: {known}")
-    return table.scan(snapshot_id=snapshot_id, limit=limit).to_arrow()
+    try:
+        return table.scan(snapshot_id=snapshot_id, limit=limit).to_arrow()
+    except OSError as exc:
+        raise _store_unreachable(exc, table.location(), table.io.properties) from None

@@ -10,8 +10,8 @@ One explicit switch, ``MEDALLION_ENV``:
   the embedded servers are never started or used.
 
 `medallion services up` records the ports of the embedded servers it started in
-``$MEDALLION_HOME/services.json``; the resources read that file (or the ``MEDALLION_<NAME>_PORT``
-variables). Nothing here starts or imports a stand-in.
+``$MEDALLION_HOME/services.json``; an explicit ``MEDALLION_<NAME>_PORT`` wins over that record (see
+``Ports.configured``). Nothing here starts or imports a stand-in.
 """
 
 from __future__ import annotations
@@ -125,20 +125,54 @@ class Ports:
 
     @classmethod
     def configured(cls) -> Ports:
-        """Ports of a running set (services.json), else MEDALLION_<NAME>_PORT or the defaults."""
-        recorded = medallion_home() / "services.json"
-        if recorded.exists():
-            return cls(**json.loads(recorded.read_text())["ports"])
+        """Per server: MEDALLION_<NAME>_PORT when set, else the port `services up` recorded in services.json,
+        else the default. A variable that differs from the recorded port of a server still running under
+        MEDALLION_HOME stops with one line (the server cannot move while it runs)."""
+        recorded = _recorded_ports()
         ports = {}
         for name, default in DEFAULT_PORTS.items():
-            raw = os.environ.get(f"MEDALLION_{name.upper()}_PORT", str(default))
-            if not raw.isdecimal():  # not isdigit(): "²".isdigit() is True, but int("²") fails
-                raise MedallionError(f"MEDALLION_{name.upper()}_PORT must be a port number, got {raw!r}")
+            variable = f"MEDALLION_{name.upper()}_PORT"
+            raw = os.environ.get(variable)
+            if raw is None:
+                ports[name] = recorded.get(name, default)
+                continue
+            if not raw.isdecimal() or not 0 < int(raw) < 65536:  # isdecimal: "²".isdigit() is True, int("²") fails
+                raise MedallionError(f"{variable} must be a port number (1-65535), got {raw!r}")
             ports[name] = int(raw)
+            if name in recorded and recorded[name] != ports[name] and _server_running(name):
+                raise MedallionError(
+                    f"{variable}={raw} but the embedded {name} under {medallion_home()} runs on port {recorded[name]}: "
+                    f"run `medallion services down` to move it, or unset {variable}"
+                )
         return cls(**ports)
 
     def get(self, name: str) -> int:
         return getattr(self, name)
+
+
+def _recorded_ports() -> dict[str, int]:
+    """The ports in $MEDALLION_HOME/services.json (written by `medallion services up`), {} when none."""
+    path = medallion_home() / "services.json"
+    if not path.exists():
+        return {}
+    try:
+        ports = json.loads(path.read_text())["ports"]
+        return {name: int(ports[name]) for name in DEFAULT_PORTS if name in ports}
+    except (ValueError, KeyError, TypeError):
+        raise MedallionError(f"{path} is not a services file written by medallion: delete it") from None
+
+
+def _server_running(name: str) -> bool:
+    """Whether the embedded server `name` started under $MEDALLION_HOME still runs (its pid file's process)."""
+    try:
+        pid = int((medallion_home() / "run" / f"{name}.pid").read_text().strip() or 0)
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    try:  # a zombie counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return pid > 0
 
 
 def embedded_snowflake_args(port: int) -> dict:
