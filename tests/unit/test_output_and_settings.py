@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -157,21 +158,53 @@ def test_ports_from_variables(clean_env, monkeypatch):
     assert ports.get("kafka") == 40001 and ports.get("mongo") == 37017
 
 
-def test_services_json_wins_over_variables(clean_env, monkeypatch):
-    monkeypatch.setenv("MEDALLION_KAFKA_PORT", "40001")
+def test_services_json_gives_the_ports_no_variable_names(clean_env, monkeypatch):
     (clean_env / "services.json").write_text(
         json.dumps({"ports": {"mongo": 1001, "s3": 1002, "kafka": 1003, "snowflake": 1004}, "pids": {}})
     )
     assert Ports.configured() == Ports(mongo=1001, s3=1002, kafka=1003, snowflake=1004)
 
 
+def test_an_explicit_port_variable_wins_over_services_json_when_that_server_is_stopped(clean_env, monkeypatch):
+    (clean_env / "services.json").write_text(
+        json.dumps({"ports": {"mongo": 1001, "s3": 1002, "kafka": 1003, "snowflake": 1004}})
+    )
+    (clean_env / "run").mkdir()
+    (clean_env / "run" / "kafka.pid").write_text("999999999")  # a stopped server's pid file (no such process)
+    monkeypatch.setenv("MEDALLION_KAFKA_PORT", "40001")
+    assert Ports.configured() == Ports(mongo=1001, s3=1002, kafka=40001, snowflake=1004)
+
+
+def test_a_port_variable_cannot_move_a_running_server_and_says_so(clean_env, monkeypatch):
+    (clean_env / "services.json").write_text(
+        json.dumps({"ports": {"mongo": 1001, "s3": 1002, "kafka": 1003, "snowflake": 1004}})
+    )
+    (clean_env / "run").mkdir()
+    (clean_env / "run" / "kafka.pid").write_text(str(os.getpid()))  # a live process stands for the running server
+    monkeypatch.setenv("MEDALLION_KAFKA_PORT", "1003")  # the same port: nothing to say
+    assert Ports.configured().kafka == 1003
+    monkeypatch.setenv("MEDALLION_KAFKA_PORT", "40001")
+    with pytest.raises(MedallionError) as excinfo:
+        Ports.configured()
+    assert str(excinfo.value) == (
+        f"MEDALLION_KAFKA_PORT=40001 but the embedded kafka under {clean_env.resolve()} runs on port 1003: "
+        "run `medallion services down` to move it, or unset MEDALLION_KAFKA_PORT"
+    )
+
+
+def test_a_broken_services_json_is_named(clean_env):
+    (clean_env / "services.json").write_text("{not json")
+    with pytest.raises(MedallionError, match="services.json is not a services file written by medallion"):
+        Ports.configured()
+
+
 # "²" passes str.isdigit() but not int(): it raised a bare ValueError before settings.py used isdecimal()
-@pytest.mark.parametrize("raw", ["abc", "", " 4000", "-1", "40.5", "²"])
+@pytest.mark.parametrize("raw", ["abc", "", " 4000", "-1", "40.5", "²", "0", "65536"])
 def test_a_port_that_is_not_a_number_names_the_variable(clean_env, monkeypatch, raw):
     monkeypatch.setenv("MEDALLION_S3_PORT", raw)
     with pytest.raises(MedallionError) as excinfo:
         Ports.configured()
-    assert str(excinfo.value) == f"MEDALLION_S3_PORT must be a port number, got {raw!r}"
+    assert str(excinfo.value) == f"MEDALLION_S3_PORT must be a port number (1-65535), got {raw!r}"
 
 
 def test_medallion_home_from_the_variable(monkeypatch, tmp_path):
