@@ -175,9 +175,17 @@ def outside_client_settings(resource: LakehouseResource, tables: list[str]) -> d
         except NoSuchTableError:
             settings["tables"][name] = None
         except OSError as exc:
-            raise ServiceUnavailable(
-                f"the lakehouse's object store at {properties.get('s3.endpoint', resource.warehouse)} cannot be read "
-                f"({' '.join(str(exc).split())[:200]}); is it running (`medallion services status`)?",
-                service="object store",
-            ) from None
+            raise store_unreachable(exc, properties.get("s3.endpoint", resource.warehouse)) from None
     return settings
+
+
+def store_unreachable(exc: OSError, where: str) -> ServiceUnavailable:
+    """pyarrow's S3/GCS/Azure error (a multi-line `AWS Error NETWORK_CONNECTION ... curlCode: 7, Couldn't connect
+    to server`) as one line naming the store."""
+    text = " ".join(str(exc).split())
+    detail = text[text.find("AWS Error") :] if "AWS Error" in text else text
+    return ServiceUnavailable(
+        f"the lakehouse's object store at {where} cannot be read ({detail[:160]}); is it running "
+        "(`medallion services status`)?",
+        service="object store",
+    )

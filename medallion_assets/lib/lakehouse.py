@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from medallion_assets.lib import warehouse
-from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
+from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
 from medallion_assets.lib.history import HISTORY_TABLE
+from medallion_assets.lib.iceberg_catalog import store_unreachable
 from medallion_assets.lib.pulse import PULSE_TABLE
 
 DEFAULT_KEEP_DAYS = 30
@@ -230,17 +231,6 @@ def utc_text(timestamp_ms: int) -> str:
 # --- reading the lakehouse -----------------------------------------------------------------------------------
 
 
-def _store_unreachable(exc: OSError, where: str, properties: dict) -> ServiceUnavailable:
-    """pyarrow's S3/GCS/Azure error (e.g. `curlCode: 7, Couldn't connect to server`) as one line naming the store."""
-    endpoint = properties.get("s3.endpoint") or where
-    detail = " ".join(str(exc).split())[:200]
-    return ServiceUnavailable(
-        f"the lakehouse's object store at {endpoint} cannot be read ({detail}); is it running "
-        "(`medallion services status`)?",
-        service="object store",
-    )
-
-
 def load(catalog, namespace: str, spec: PublishedTable):
     from pyiceberg.exceptions import NoSuchTableError
 
@@ -249,7 +239,7 @@ def load(catalog, namespace: str, spec: PublishedTable):
     except NoSuchTableError:
         raise MedallionError(f"{namespace}.{spec.name} is not published yet: materialize {spec.asset_key}") from None
     except OSError as exc:  # the catalog answered; the table's metadata file lies on a store that does not
-        raise _store_unreachable(exc, f"{namespace}.{spec.name}", getattr(catalog, "properties", {})) from None
+        raise store_unreachable(exc, getattr(catalog, "properties", {}).get("s3.endpoint", spec.name)) from None
 
 
 def scan(table, snapshot_id: int | None = None, limit: int | None = None) -> pa.Table:
@@ -261,4 +251,4 @@ def scan(table, snapshot_id: int | None = None, limit: int | None = None) -> pa.
     try:
         return table.scan(snapshot_id=snapshot_id, limit=limit).to_arrow()
     except OSError as exc:
-        raise _store_unreachable(exc, table.location(), table.io.properties) from None
+        raise store_unreachable(exc, table.io.properties.get("s3.endpoint", table.location())) from None
