@@ -5,14 +5,11 @@ Each test starts from empty tables, writes the bronze messages it needs and call
 (`refresh_silver`, then `refresh_history`; the history reads bronze up to where silver has merged).
 """
 
-import json
-
 import pytest
-import snowflake.connector
 
 from medallion_assets.defs.gold import history_checks
-from medallion_assets.dev.services import embedded_snowflake_args
-from medallion_assets.lib import history, silver, warehouse
+from medallion_assets.lib import history, silver
+from tests import helpers
 
 TABLES = [
     "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
@@ -24,58 +21,21 @@ TABLES = [
     "ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY_POSITIONS",
     "ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY_BATCH",
 ]
-TOPIC = "listings"
 ARRIVED = "2026-11-28 06:00:00"
-
-
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
-    warehouse.apply_setup(conn)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
 def conn(module_conn):
     for table in TABLES:
         module_conn.cursor().execute(f"DELETE FROM {table}")
-    _offsets.clear()
+    helpers.reset_offsets()
     return module_conn
-
-
-_offsets: dict[int, int] = {}
 
 
 def add_bronze(conn, messages: list[tuple], partition: int = 0) -> None:
     """Append messages (id, document or None for a tombstone, kafka time) to one bronze partition, in order."""
-    selects, params = [], {}
-    for i, (key, document, kafka_time) in enumerate(messages):
-        offset = _offsets.get(partition, 0)
-        _offsets[partition] = offset + 1
-        params.update(
-            {
-                f"id{i}": key,
-                # "$date" spelled \u0024date: the embedded warehouse reads a $name in the statement as a variable
-                f"doc{i}": None
-                if document is None
-                else json.dumps({"_id": key, **document}, ensure_ascii=False).replace('"$', '"\\u0024'),
-                f"op{i}": "d" if document is None else "c",
-                f"p{i}": partition,
-                f"o{i}": offset,
-                f"k{i}": kafka_time,
-            }
-        )
-        selects.append(
-            f"SELECT %(id{i})s AS id, PARSE_JSON(%(doc{i})s) AS raw_data, %(op{i})s AS op, "
-            f"TO_TIMESTAMP_NTZ('{ARRIVED}') AS ingested_at, 'test' AS source, '{TOPIC}' AS kafka_topic, "
-            f"%(p{i})s AS kafka_partition, %(o{i})s AS kafka_offset, TO_TIMESTAMP_NTZ(%(k{i})s) AS kafka_timestamp, "
-            f"'test' AS load_id"
-        )
-    conn.cursor().execute(
-        "INSERT INTO RAW_DB.LANDING.BRONZE_REAL_ESTATE (id, raw_data, op, ingested_at, source, kafka_topic, "
-        "kafka_partition, kafka_offset, kafka_timestamp, load_id) " + " UNION ALL ".join(selects),
-        params,
+    helpers.add_bronze(
+        conn, [(key, document, None, t) for key, document, t in messages], partition, ingested_at=ARRIVED
     )
 
 
