@@ -111,8 +111,11 @@ def seed(stack, count: int, random_seed: int = 7) -> int:
 
 
 def mongo_ids(stack) -> set[str]:
+    """The message keys of the documents in the stack's collection."""
+    from medallion_assets.lib.documents import document_key
+
     with stack["mongo"].get_collection() as collection:
-        return {str(d["_id"]) for d in collection.find({}, {"_id": 1})}
+        return {document_key(d["_id"]) for d in collection.find({}, {"_id": 1})}
 
 
 def ingest(stack, *defs, config: dict | None = None) -> dg.ExecuteInProcessResult:
