@@ -232,6 +232,31 @@ def test_change_types_event_times_and_deletes(conn):
     ]
 
 
+def test_an_updated_at_with_a_utc_offset_is_converted_to_utc(conn):
+    add_bronze(
+        conn,
+        [
+            # 00:30 on 1 December in Vietnam is 17:30 UTC on 30 November: the event day is the 30th
+            ("U1", doc(1e9, "2026-12-01T00:30:00+07:00"), "2026-11-30 17:31:00"),
+            ("U2", doc(1e9, "2026-12-01 00:30:00.250+0700"), "2026-11-30 17:31:00"),  # fraction, offset without ':'
+            ("U3", doc(1e9, "2026-11-30T20:00:00-05:30"), "2026-12-01 01:31:00"),  # west of UTC: 01:30 next day
+            ("U4", doc(1e9, {"$date": "2026-12-01T00:30:00+07:00"}), "2026-11-30 17:31:00"),  # inside a $-date
+            ("U5", doc(1e9, "2026-12-01T00:30:00Z"), "2026-12-01 00:31:00"),  # UTC already
+            ("U6", doc(1e9, "2026-12-01T00:30:00"), "2026-12-01 00:31:00"),  # no offset: read as UTC
+        ],
+    )
+    refresh(conn)
+    got = {r["id"]: r["valid_from"] for r in versions(conn)}
+    assert got == {
+        "U1": "2026-11-30 17:30:00",
+        "U2": "2026-11-30 17:30:00",
+        "U3": "2026-12-01 01:30:00",
+        "U4": "2026-11-30 17:30:00",
+        "U5": "2026-12-01 00:30:00",
+        "U6": "2026-12-01 00:30:00",
+    }
+
+
 def _checks(resource) -> dict[str, bool]:
     return {
         "current": history_checks.history_one_current_per_listing(snowflake=resource).passed,
