@@ -127,10 +127,10 @@ typed AS (
                     WHEN REGEXP_LIKE(tx.price_text, '^[0-9][0-9.,]*$') THEN 1e0
                END AS price_unit,
                -- the UTC offset ending an ISO date-time, in minutes east of UTC (0 when there is none)
-               CASE WHEN REGEXP_LIKE(tx.updated_text, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?[+-][0-9]{2}:?[0-9]{2}$')
-                    THEN CASE WHEN REGEXP_SUBSTR(tx.updated_text, '[+-][0-9]{2}:?[0-9]{2}$') LIKE '-%' THEN -1 ELSE 1 END
-                         * (TO_NUMBER(SUBSTR(REGEXP_SUBSTR(tx.updated_text, '[+-][0-9]{2}:?[0-9]{2}$'), 2, 2)) * 60
-                            + TO_NUMBER(RIGHT(REGEXP_SUBSTR(tx.updated_text, '[+-][0-9]{2}:?[0-9]{2}$'), 2)))
+               CASE WHEN REGEXP_LIKE(tx.updated_text, '^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T ][0-9][0-9]:[0-9][0-9]:[0-9][0-9]([.][0-9]+)?[+-][0-9][0-9]:?[0-9][0-9]$')
+                    THEN CASE WHEN REGEXP_SUBSTR(tx.updated_text, '[+-][0-9][0-9]:?[0-9][0-9]$') LIKE '-%' THEN -1 ELSE 1 END
+                         * (TO_NUMBER(SUBSTR(REGEXP_SUBSTR(tx.updated_text, '[+-][0-9][0-9]:?[0-9][0-9]$'), 2, 2)) * 60
+                            + TO_NUMBER(RIGHT(REGEXP_SUBSTR(tx.updated_text, '[+-][0-9][0-9]:?[0-9][0-9]$'), 2)))
                     ELSE 0
                END AS updated_offset_minutes
         FROM texts tx
