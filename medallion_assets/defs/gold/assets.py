@@ -8,8 +8,9 @@ from pydantic import Field
 
 from medallion_assets.lib import charts, warehouse
 from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
-from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.metadata import md_table
 from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE
+from medallion_assets.lib.tables import column_schema
 
 CHART_CITIES = 15  # the chart on gold_market_analytics shows the cities with the most listings
 
@@ -25,53 +26,9 @@ class GoldConfig(dg.Config):
 
 
 _COLUMNS = {
-    "gold_ml_features": column_schema(
-        [
-            ("id", "VARCHAR", ""),
-            ("property_type", "VARCHAR", ""),
-            ("price", "FLOAT", "VND"),
-            ("price_per_sqm", "FLOAT", "price / area; NULL without a positive area"),
-            ("area", "FLOAT", "m²"),
-            ("bedrooms", "INTEGER", ""),
-            ("bathrooms", "INTEGER", ""),
-            ("rooms_total", "INTEGER", "bedrooms + bathrooms, missing as 0"),
-            ("city", "VARCHAR", ""),
-            ("district", "VARCHAR", ""),
-            ("latitude", "FLOAT", ""),
-            ("longitude", "FLOAT", ""),
-            ("posted_date", "DATE", ""),
-            ("is_high_value", "BOOLEAN", "price > P75"),
-            ("price_category", "VARCHAR", "Budget <= P25 < Standard <= P50 < Premium <= P75 < Luxury"),
-            ("area_category", "VARCHAR", "< 50 Small, < 100 Medium, < 200 Large, else Very Large; Unknown"),
-            ("processed_at", "TIMESTAMP_NTZ", "when the row last changed"),
-        ]
-    ),
-    "gold_market_analytics": column_schema(
-        [
-            ("city", "VARCHAR", "'Unknown' when missing"),
-            ("district", "VARCHAR", "'Unknown' when missing"),
-            ("property_type", "VARCHAR", "'Unknown' when missing"),
-            ("avg_price", "FLOAT", ""),
-            ("median_price", "FLOAT", ""),
-            ("min_price", "FLOAT", ""),
-            ("max_price", "FLOAT", ""),
-            ("avg_price_per_sqm", "FLOAT", ""),
-            ("total_listings", "INTEGER", ""),
-            ("avg_area", "FLOAT", ""),
-            ("avg_bedrooms", "FLOAT", ""),
-            ("updated_at", "TIMESTAMP_NTZ", "when the row last changed"),
-        ]
-    ),
-    "gold_price_trends": column_schema(
-        [
-            ("city", "VARCHAR", "'Unknown' when missing"),
-            ("year_month", "VARCHAR", "YYYY-MM of posted_date"),
-            ("avg_price", "FLOAT", ""),
-            ("avg_price_per_sqm", "FLOAT", ""),
-            ("listing_count", "INTEGER", ""),
-            ("updated_at", "TIMESTAMP_NTZ", "when the row last changed"),
-        ]
-    ),
+    "gold_ml_features": column_schema(FEATURES_TABLE),
+    "gold_market_analytics": column_schema(MARKET_TABLE),
+    "gold_price_trends": column_schema(TRENDS_TABLE),
 }
 
 _SPEC_DESCRIPTIONS = {
