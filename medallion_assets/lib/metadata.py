@@ -41,7 +41,9 @@ def table_schema(conn, table: str) -> dg.TableSchema:
     them with the declarations)."""
     database, schema, name = table.split(".")
     rows = warehouse.fetch_all(conn, "common/columns", {"schema": schema, "table": name}, names={"database": database})
-    return dg.TableSchema(columns=[dg.TableColumn(r["name"].lower(), r["type"]) for r in rows])
+    return dg.TableSchema(
+        columns=[dg.TableColumn(r["name"].lower(), r["type"], description=r.get("description")) for r in rows]
+    )
 
 
 def preview(conn, table: str, limit: int = 5) -> str:
