@@ -4,25 +4,13 @@ import time
 
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
-from pydantic import Field
 
-from medallion_assets.lib import charts, warehouse
+from medallion_assets.lib import charts, settings, warehouse
 from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
 from medallion_assets.lib.metadata import md_table
-from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE
 from medallion_assets.lib.tables import column_schema
 
 CHART_CITIES = 15  # the chart on gold_market_analytics shows the cities with the most listings
-
-
-class GoldConfig(dg.Config):
-    min_quality_score: float = Field(
-        default=DEFAULT_MIN_QUALITY_SCORE,
-        ge=0.0,
-        le=1.0,
-        description="Silver listings with data_quality_score at least this (and a price > 0) make the gold "
-        "population (default 0.6, as in the seed).",
-    )
 
 
 _COLUMNS = {
@@ -57,10 +45,11 @@ _SPEC_DESCRIPTIONS = {
         for key, (_, table) in GOLD_TABLES.items()
     ],
 )
-def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake: SnowflakeResource):
+def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource):
+    min_quality_score = settings.min_quality_score()  # MEDALLION_MIN_QUALITY_SCORE, as the quality checks read it
     started = time.monotonic()
     with warehouse.connect(snowflake) as conn:
-        result = refresh_gold(conn, config.min_quality_score)
+        result = refresh_gold(conn, min_quality_score)
         categories = warehouse.fetch_all(conn, "gold/category_counts")
         market_preview = warehouse.fetch_all(conn, "gold/preview_market")
         trends_preview = warehouse.fetch_all(conn, "gold/preview_trends")
@@ -89,7 +78,7 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake
         asset_key="gold_ml_features",
         metadata={
             **changes("ml_features"),
-            "min_quality_score": dg.MetadataValue.float(config.min_quality_score),
+            "min_quality_score": dg.MetadataValue.float(min_quality_score),
             "price_quartiles": dg.MetadataValue.json({q: result[q] for q in ("p25", "p50", "p75")}),
             "price_categories": dg.MetadataValue.json(by_dimension.get("price_category", {})),
             "area_categories": dg.MetadataValue.json(by_dimension.get("area_category", {})),
