@@ -19,7 +19,7 @@ from medallion_assets.dev import services
 from medallion_assets.lib import lakehouse
 from medallion_assets.lib.iceberg_catalog import embedded_lakehouse
 from medallion_assets.lib.settings import DEFAULT_PORTS, SERVICE_VARIABLES
-from tests.integration.test_lakehouse import insert_aggregates
+from tests.helpers import insert_aggregates
 
 MEDALLION = str(Path(sys.executable).parent / "medallion")
 PORT_VARIABLES = [f"MEDALLION_{name.upper()}_PORT" for name in DEFAULT_PORTS]

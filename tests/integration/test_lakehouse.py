@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 import uuid
+from types import SimpleNamespace
 
 import boto3
 import dagster as dg
 import pytest
-import snowflake.connector
 
 from medallion_assets import cli
 from medallion_assets.defs.gold import assets as gold_assets
 from medallion_assets.defs.gold import checks as gold_checks
 from medallion_assets.defs.lakehouse.assets import build_asset, publish_table
 from medallion_assets.defs.lakehouse.checks import build_checks
-from medallion_assets.dev.services import embedded_snowflake_args
-from medallion_assets.lib import lakehouse, silver, warehouse
+from medallion_assets.lib import lakehouse, silver
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
 from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET, LakehouseResource
-from tests.integration.test_silver_gold import add_bronze, good
+from tests.helpers import add_bronze, good, insert_aggregates, insert_features, insert_rows
 
 GOLD = [FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE]
 SORT = {
@@ -35,15 +33,6 @@ SORT = {
     MARKET_TABLE: ("city", "district", "property_type"),
     TRENDS_TABLE: ("city", "year_month"),
 }
-CITIES = ["Hà Nội", "Hồ Chí Minh", "Đà Nẵng", "Cần Thơ", None]
-
-
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=60)
-    warehouse.apply_setup(conn)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
@@ -93,83 +82,6 @@ def s3_keys(s3_port: int, prefix: str) -> list[str]:
         if not page.get("IsTruncated"):
             return sorted(keys)
         token = page["NextContinuationToken"]
-
-
-def insert_features(conn, count: int, seed: int = 1, start: int = 0) -> None:
-    rng = random.Random(seed)
-    rows = []
-    for i in range(start, start + count):
-        area = None if i % 17 == 0 else round(rng.uniform(20, 300), 1)
-        price = round(rng.uniform(5e8, 2e10), 0)
-        rows.append(
-            {
-                "id": f"L{i:06d}",
-                "property_type": rng.choice(["Căn hộ", "Nhà", "Đất", None]),
-                "price": price,
-                "price_per_sqm": None if area is None else price / area,
-                "area": area,
-                "bedrooms": None if i % 11 == 0 else rng.randint(0, 6),
-                "bathrooms": rng.randint(0, 4),
-                "rooms_total": rng.randint(0, 10),
-                "city": CITIES[i % len(CITIES)],
-                "district": "" if i % 13 == 0 else f'Quận {i % 12}, "x"',
-                "latitude": rng.uniform(8, 23),
-                "longitude": rng.uniform(102, 110),
-                "posted_date": None if i % 7 == 0 else dt.date(2024, 1, 1) + dt.timedelta(days=i % 700),
-                "is_high_value": None if i % 19 == 0 else price > 1e10,
-                "price_category": rng.choice(["Budget", "Standard", "Premium", "Luxury"]),
-                "area_category": "Unknown" if area is None else "Medium",
-                "processed_at": dt.datetime(2026, 11, 30, 12, 0, 0) + dt.timedelta(microseconds=i * 1001),
-            }
-        )
-    insert_rows(conn, FEATURES_TABLE, rows)
-
-
-def insert_rows(conn, table: str, rows: list[dict], chunk: int = 400) -> None:
-    columns = list(rows[0])
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        values, params = [], {}
-        for i, row in enumerate(part):
-            values.append("(" + ", ".join(f"%(c{i}_{j})s" for j in range(len(columns))) + ")")
-            params.update({f"c{i}_{j}": row[c] for j, c in enumerate(columns)})
-        conn.cursor().execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(values)}", params)
-
-
-def insert_aggregates(conn) -> None:
-    market = [
-        {
-            "city": city or "Unknown",
-            "district": f"D{d}",
-            "property_type": kind,
-            "avg_price": 1.5e9 * (d + 1),
-            "median_price": 1.25e9,
-            "min_price": 1e9,
-            "max_price": 2e9 + d,
-            "avg_price_per_sqm": 3.3e7 / (d + 1),
-            "total_listings": d * 3 + 1,
-            "avg_area": 80.25,
-            "avg_bedrooms": None if d == 0 else 2.5,
-            "updated_at": dt.datetime(2026, 11, 30, 1, 2, 3, 456789),
-        }
-        for city in CITIES
-        for d in range(8)
-        for kind in ("Căn hộ", "Nhà")
-    ]
-    insert_rows(conn, MARKET_TABLE, market)
-    trends = [
-        {
-            "city": city or "Unknown",
-            "year_month": f"2025-{m:02d}",
-            "avg_price": 2e9 + m,
-            "avg_price_per_sqm": 4e7,
-            "listing_count": m,
-            "updated_at": dt.datetime(2026, 11, 30, 1, 2, 3),
-        }
-        for city in CITIES
-        for m in range(1, 13)
-    ]
-    insert_rows(conn, TRENDS_TABLE, trends)
 
 
 def warehouse_rows(conn, table: str) -> list[dict]:
@@ -308,7 +220,9 @@ GOLD_DEFS = [
 ]
 
 
-def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(conn, snowflake_resource, lake):
+def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(
+    conn, snowflake_resource, lake, monkeypatch
+):
     resources = {"snowflake": snowflake_resource, "lakehouse": lake}
     add_bronze(conn, [(f"ok-{i}", good((i + 1) * 1e9)) for i in range(10)])
     silver.refresh_silver(conn, "lakehouse-1")
@@ -328,10 +242,10 @@ def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(c
     # gold changes (a repricing, a listing scoring 0.8), and its trusted-silver check, asked for score 1.0, fails
     add_bronze(conn, [("ok-0", good(1.25e9)), ("weak", {k: v for k, v in good(3e9).items() if k != "bedrooms"})])
     silver.refresh_silver(conn, "lakehouse-2")
-    run_config = {"ops": {"gold_ml_features_gold_from_trusted_silver": {"config": {"min_quality_score": 1.0}}}}
-    result = dg.materialize(
-        [*GOLD_DEFS, *LAKEHOUSE, *LAKEHOUSE_CHECKS], resources=resources, run_config=run_config, raise_on_error=False
-    )
+    # (a check that disagrees with gold: the bar is one setting, so the fault is planted in the check's module)
+    with monkeypatch.context() as patched:
+        patched.setattr(gold_checks, "settings", SimpleNamespace(min_quality_score=lambda: 1.0))
+        result = dg.materialize([*GOLD_DEFS, *LAKEHOUSE, *LAKEHOUSE_CHECKS], resources=resources, raise_on_error=False)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert evaluations["gold_from_trusted_silver"].passed is False
     published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
@@ -351,7 +265,7 @@ def test_medallion_lakehouse_show_reads_the_current_or_an_earlier_snapshot(
     conn, snowflake_resource, services_home, warehouse_port, tmp_path, capsys
 ):
     from medallion_assets.lib.iceberg_catalog import embedded_lakehouse
-    from tests.integration.private_home import medallion, private_env
+    from tests.helpers import medallion, private_env
 
     env = private_env(services_home, warehouse_port, tmp_path)  # the CLI's MEDALLION_HOME: its own catalog
     lake = embedded_lakehouse(home=tmp_path / "home")

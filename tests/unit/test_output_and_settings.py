@@ -15,7 +15,8 @@ import medallion_assets
 from medallion_assets.lib import settings
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.output import print_rows
-from medallion_assets.lib.settings import DEFAULT_PORTS, Ports, medallion_home
+from medallion_assets.lib.settings import Ports, medallion_home
+from tests.helpers import PORT_VARS
 
 COLUMNS = ["id", "name", "posted", "seen_at", "price"]
 ROWS = [
@@ -134,17 +135,6 @@ def test_print_rows_writes_to_stdout_by_default(capsys):
 
 # --- settings -----------------------------------------------------------------------------------------
 
-PORT_VARS = [f"MEDALLION_{name.upper()}_PORT" for name in DEFAULT_PORTS]
-
-
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    """No port variables, and MEDALLION_HOME at an empty folder."""
-    for name in PORT_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MEDALLION_HOME", str(tmp_path))
-    return tmp_path
-
 
 def test_ports_default(clean_env):
     assert Ports.configured() == Ports(mongo=37017, s3=39000, kafka=39092, snowflake=38080)
@@ -158,42 +148,49 @@ def test_ports_from_variables(clean_env, monkeypatch):
     assert ports.get("kafka") == 40001 and ports.get("mongo") == 37017
 
 
-def test_services_json_gives_the_ports_no_variable_names(clean_env, monkeypatch):
-    (clean_env / "services.json").write_text(
+@pytest.fixture
+def home(clean_env, tmp_path):
+    """The clean MEDALLION_HOME, created."""
+    (tmp_path / "home").mkdir()
+    return tmp_path / "home"
+
+
+def test_services_json_gives_the_ports_no_variable_names(home):
+    (home / "services.json").write_text(
         json.dumps({"ports": {"mongo": 1001, "s3": 1002, "kafka": 1003, "snowflake": 1004}, "pids": {}})
     )
     assert Ports.configured() == Ports(mongo=1001, s3=1002, kafka=1003, snowflake=1004)
 
 
-def test_an_explicit_port_variable_wins_over_services_json_when_that_server_is_stopped(clean_env, monkeypatch):
-    (clean_env / "services.json").write_text(
+def test_an_explicit_port_variable_wins_over_services_json_when_that_server_is_stopped(home, monkeypatch):
+    (home / "services.json").write_text(
         json.dumps({"ports": {"mongo": 1001, "s3": 1002, "kafka": 1003, "snowflake": 1004}})
     )
-    (clean_env / "run").mkdir()
-    (clean_env / "run" / "kafka.pid").write_text("999999999")  # a stopped server's pid file (no such process)
+    (home / "run").mkdir()
+    (home / "run" / "kafka.pid").write_text("999999999")  # a stopped server's pid file (no such process)
     monkeypatch.setenv("MEDALLION_KAFKA_PORT", "40001")
     assert Ports.configured() == Ports(mongo=1001, s3=1002, kafka=40001, snowflake=1004)
 
 
-def test_a_port_variable_cannot_move_a_running_server_and_says_so(clean_env, monkeypatch):
-    (clean_env / "services.json").write_text(
+def test_a_port_variable_cannot_move_a_running_server_and_says_so(home, monkeypatch):
+    (home / "services.json").write_text(
         json.dumps({"ports": {"mongo": 1001, "s3": 1002, "kafka": 1003, "snowflake": 1004}})
     )
-    (clean_env / "run").mkdir()
-    (clean_env / "run" / "kafka.pid").write_text(str(os.getpid()))  # a live process stands for the running server
+    (home / "run").mkdir()
+    (home / "run" / "kafka.pid").write_text(str(os.getpid()))  # a live process stands for the running server
     monkeypatch.setenv("MEDALLION_KAFKA_PORT", "1003")  # the same port: nothing to say
     assert Ports.configured().kafka == 1003
     monkeypatch.setenv("MEDALLION_KAFKA_PORT", "40001")
     with pytest.raises(MedallionError) as excinfo:
         Ports.configured()
     assert str(excinfo.value) == (
-        f"MEDALLION_KAFKA_PORT=40001 but the embedded kafka under {clean_env.resolve()} runs on port 1003: "
+        f"MEDALLION_KAFKA_PORT=40001 but the embedded kafka under {home.resolve()} runs on port 1003: "
         "run `medallion services down` to move it, or unset MEDALLION_KAFKA_PORT"
     )
 
 
-def test_a_broken_services_json_is_named(clean_env):
-    (clean_env / "services.json").write_text("{not json")
+def test_a_broken_services_json_is_named(home):
+    (home / "services.json").write_text("{not json")
     with pytest.raises(MedallionError, match="services.json is not a services file written by medallion"):
         Ports.configured()
 
@@ -243,3 +240,16 @@ def test_ports_read_services_json_from_the_default_home(monkeypatch, tmp_path):
         json.dumps({"ports": {"mongo": 1, "s3": 2, "kafka": 3, "snowflake": 4}})
     )
     assert Ports.configured() == Ports(mongo=1, s3=2, kafka=3, snowflake=4)
+
+
+def test_min_quality_score_default_value_and_bad_values(monkeypatch):
+    monkeypatch.delenv("MEDALLION_MIN_QUALITY_SCORE", raising=False)
+    assert settings.min_quality_score() == 0.6
+    monkeypatch.setenv("MEDALLION_MIN_QUALITY_SCORE", " 0.8 ")
+    assert settings.min_quality_score() == 0.8
+    for raw in ("1.2", "-0.1", "high", "nan"):
+        monkeypatch.setenv("MEDALLION_MIN_QUALITY_SCORE", raw)
+        with pytest.raises(
+            MedallionError, match=rf"^MEDALLION_MIN_QUALITY_SCORE must be a number from 0.0 to 1.0, got '{raw}'$"
+        ):
+            settings.min_quality_score()
