@@ -37,7 +37,7 @@ def status_report():
     from medallion_assets.dev.status import Report, dagster_rows
 
     report = Report()
-    with dg.DagsterInstance.ephemeral() as instance:
+    with dg.DagsterInstance.local_temp() as instance:
         dagster_rows(report, instance, defs, 0.0)
     return report
 
