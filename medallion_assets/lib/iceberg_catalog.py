@@ -178,7 +178,7 @@ def store_unreachable(exc: OSError, where: str) -> ServiceUnavailable:
     """pyarrow's S3/GCS/Azure error (a multi-line `AWS Error NETWORK_CONNECTION ... curlCode: 7, Couldn't connect
     to server`) as one line naming the store."""
     text = " ".join(str(exc).split())
-    detail = text[text.find("AWS Error") :] if "AWS Error" in text else text
+    detail = (text[text.find("AWS Error") :] if "AWS Error" in text else text).split("; Details:")[0]
     return ServiceUnavailable(
         f"the lakehouse's object store at {where} cannot be read ({detail[:160]}); is it running "
         "(`medallion services status`)?",
