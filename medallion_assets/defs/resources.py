@@ -13,6 +13,7 @@ import os
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
+from medallion_assets.lib import snowflake_auth
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
@@ -72,20 +73,45 @@ def kafka_resource() -> KafkaResource:
     )
 
 
+def _snowflake_credential() -> dict:
+    """The sign-in fields from the environment (lib/snowflake_auth.py): a key pair, or a person's password."""
+    how = snowflake_auth.method()
+    if how == "key":
+        fields = {"private_key": dg.EnvVar(snowflake_auth.KEY)}
+    elif how == "key_path":
+        fields = {"private_key_path": _env_or(snowflake_auth.KEY_PATH, "")}
+    elif how == "password":
+        return {"password": dg.EnvVar(snowflake_auth.PASSWORD)}
+    else:
+        return {}
+    if _set(snowflake_auth.PASSPHRASE):
+        fields["private_key_password"] = dg.EnvVar(snowflake_auth.PASSPHRASE)
+    return fields
+
+
 def snowflake_resource() -> SnowflakeResource:
     if "snowflake" in embedded_services():
         args = embedded_snowflake_args(Ports.configured().snowflake)
+        # the embedded warehouse's own user, by its password, or by a key pair registered for it (as on Snowflake)
+        credential = _snowflake_credential() or {"password": args["password"]}
+        del args["password"]
         return SnowflakeResource(
             account=args.pop("account"),
             user=args.pop("user"),
-            password=args.pop("password"),
+            **credential,
             additional_snowflake_connection_args={**args, "network_timeout": 30, "login_timeout": 10},
         )
-    _require_together("SNOWFLAKE_ACCOUNT", ["SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD"])
+    credential = _snowflake_credential()
+    if not credential:
+        raise MedallionError(
+            "SNOWFLAKE_ACCOUNT is set, so SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH (a key pair, for a "
+            "service user) or SNOWFLAKE_PASSWORD (a person) must be set too (see docs/configuration.md)"
+        )
+    _require_together("SNOWFLAKE_ACCOUNT", ["SNOWFLAKE_USER"])
     return SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
         user=dg.EnvVar("SNOWFLAKE_USER"),
-        password=dg.EnvVar("SNOWFLAKE_PASSWORD"),
+        **credential,
         role=_env_or("SNOWFLAKE_ROLE", "") or None,
         warehouse=_env_or("SNOWFLAKE_WAREHOUSE", "") or None,
         login_timeout=30,
