@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from medallion_assets.lib.errors import ServiceUnavailable
+from medallion_assets.lib.errors import AccessRefused, MissingObject, ServiceUnavailable
 
 observe_source_job = dg.define_asset_job(
     "observe_source_job",
@@ -87,6 +87,22 @@ def skip_for_outage(context: dg.SensorEvaluationContext, exc: ServiceUnavailable
     """
     context.log.warning(f"{exc.service or 'a server'} unavailable: {exc}")
     return dg.SkipReason(f"could not look for changes: {exc}")
+
+
+def setup_has_run(context: dg.SensorEvaluationContext) -> bool:
+    """Whether warehouse_schema (which creates every database, schema and table) has been materialized here."""
+    return context.instance.get_latest_materialization_event(dg.AssetKey("warehouse_schema")) is not None
+
+
+def missing_after_setup(exc: MissingObject) -> AccessRefused:
+    """Snowflake answers "does not exist or not authorized" (002003) alike for a missing table and a missing grant.
+    Before the setup ever ran it means "not created yet"; after, it is a grant (or a dropped object): a failure
+    someone must see, never a skipped tick."""
+    return AccessRefused(
+        f"{exc} although warehouse_schema has run: grant the pipeline's role access to it (see the grants in "
+        "docs; `medallion doctor` checks them), or re-materialize warehouse_schema if it was dropped",
+        service="Snowflake",
+    )
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(

@@ -17,7 +17,7 @@ from medallion_assets.lib import snowflake_auth
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
-from medallion_assets.lib.settings import Ports, embedded_services, embedded_snowflake_args
+from medallion_assets.lib.settings import Ports, TopicSettings, embedded_services, embedded_snowflake_args
 
 
 def _set(name: str) -> bool:
@@ -45,10 +45,21 @@ def mongo_resource() -> MongoResource:
     )
 
 
+def _topic_fields(embedded: bool) -> dict:
+    topic = TopicSettings.from_env(embedded)
+    return {
+        "create_topic": topic.create,
+        "num_partitions": topic.partitions,
+        "replication_factor": topic.replication_factor,
+    }
+
+
 def kafka_resource() -> KafkaResource:
     if "kafka" in embedded_services():
         return KafkaResource(
-            bootstrap_servers=f"127.0.0.1:{Ports.configured().kafka}", topic=_env_or("KAFKA_TOPIC", "data_ingestion")
+            bootstrap_servers=f"127.0.0.1:{Ports.configured().kafka}",
+            topic=_env_or("KAFKA_TOPIC", "data_ingestion"),
+            **_topic_fields(embedded=True),
         )
     protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").strip() or "PLAINTEXT"
     if protocol.startswith("SASL"):
@@ -69,6 +80,7 @@ def kafka_resource() -> KafkaResource:
         bootstrap_servers=_env_or("KAFKA_BOOTSTRAP_SERVERS", ""),
         topic=_env_or("KAFKA_TOPIC", "data_ingestion"),
         security_protocol=_env_or("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+        **_topic_fields(embedded=False),
         **optional,
     )
 

@@ -119,10 +119,12 @@ def install(stage: dockerfile.Stage, root: Path, python: Path) -> subprocess.Com
 
 
 def console_script(python: Path) -> Path:
-    """`dagster` as pip writes console scripts (the fresh venv got dagster through the project's packages)."""
+    """`dagster`, the console script pip wrote into the project venv, for the fresh venv's interpreter (the fresh venv
+    got dagster through the project's packages, so pip wrote no script there)."""
     script = python.parent / "dagster"
     if not script.exists():
-        script.write_text(f"#!{python}\nimport sys\nfrom dagster.cli import main\nsys.exit(main())\n")
+        _, body = (BIN / "dagster").read_text().split("\n", 1)
+        script.write_text(f"#!{python}\n{body}")
         script.chmod(0o755)
     return script
 

@@ -18,7 +18,7 @@ Declarative automation leaves the pulse alone (automation.SENSOR_DRIVEN_ASSETS).
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import run_request_for, skip_for_outage
+from medallion_assets.defs.automation import missing_after_setup, run_request_for, setup_has_run, skip_for_outage
 from medallion_assets.defs.gold.pulse import PULSE_ASSET, PULSE_PARTITIONS
 from medallion_assets.lib import pulse, warehouse
 from medallion_assets.lib.errors import MissingObject, ServiceUnavailable
@@ -65,6 +65,8 @@ def market_pulse_sensor(context: dg.SensorEvaluationContext, snowflake: Snowflak
     try:
         found = plan(context, snowflake)
     except MissingObject as exc:  # a new deployment: the setup step creates the history and pulse tables
+        if setup_has_run(context):
+            raise missing_after_setup(exc) from None
         return dg.SkipReason(f"the history or pulse table does not exist yet ({exc})")
     except ServiceUnavailable as exc:  # an outage skips the tick; anything else fails it, visibly
         return skip_for_outage(context, exc)

@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import run_request_for, skip_for_outage
+from medallion_assets.defs.automation import missing_after_setup, run_request_for, setup_has_run, skip_for_outage
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.cdc import ChangeReader, load_cursor
 from medallion_assets.lib.errors import MissingObject, ServiceUnavailable
@@ -32,7 +32,9 @@ def mongo_changes_sensor(
     try:
         with warehouse.connect(snowflake) as conn:
             cursor = load_cursor(conn, mongo.source_name, kafka.topic)
-    except MissingObject:  # a new deployment: ingest_job's warehouse_schema step creates the tables
+    except MissingObject as exc:  # a new deployment: ingest_job's warehouse_schema step creates the tables
+        if setup_has_run(context):
+            raise missing_after_setup(exc) from None
         return run_request_for(context, "mongo_changes_sensor", f"setup:{mongo.source_name}:{kafka.topic}", TAGS)
     except ServiceUnavailable as exc:
         return skip_for_outage(context, exc)
