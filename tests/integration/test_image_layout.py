@@ -179,7 +179,7 @@ def test_a_job_runs_through_the_image_layout(stack, services_home, tmp_path):
         wait_for_server(port, server, log)
         launched = subprocess.run(
             [str(BIN / "dagster"), "job", "launch", "-j", "ingest_job", "--grpc-host", "127.0.0.1",
-             "--grpc-port", str(port), "--location", "medallion_assets"],
+             "--grpc-port", str(port)],
             capture_output=True, text=True, timeout=300, env=env,
         )  # fmt: skip
         assert launched.returncode == 0, launched.stdout + launched.stderr
