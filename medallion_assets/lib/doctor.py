@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from medallion_assets.lib import settings, warehouse
-from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.errors import MedallionError, MissingObject
 
 OK, FAIL, UNKNOWN = "✓", "✗", "–"
 MIN_OPLOG_HOURS = 24  # the change stream must outlast the longest pause between ingestion runs
@@ -37,8 +37,9 @@ def ok(text: str) -> Line:
     return Line(OK, text)
 
 
-def fail(text: str, fix: str) -> Line:
-    return Line(FAIL, f"{text} — fix: {fix}")
+def fail(text: str, fix: str | None = None) -> Line:
+    """A failed check; `fix` when the text does not already say what to do."""
+    return Line(FAIL, f"{text} — fix: {fix}" if fix else text)
 
 
 def unknown(text: str) -> Line:
@@ -73,8 +74,8 @@ def checks() -> Iterator[Line]:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+    text = " ".join(line.strip() for line in str(exc).strip().splitlines())
+    return text[:300] if text else type(exc).__name__
 
 
 # --- MongoDB ---------------------------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def mongo_checks(mongo, embedded: bool) -> Iterator[Line]:
                            "changeStream on the collection")  # fmt: skip
             yield oplog_line(client, where, embedded)
     except MedallionError as exc:
-        yield fail(f"{where}: {exc}", "see the message: a credential in MONGO_URI, or a server to start")
+        yield fail(f"{where}: {exc}")
 
 
 def oplog_line(client, where: str, embedded: bool) -> Line:
@@ -140,7 +141,7 @@ def kafka_checks(kafka, embedded: bool) -> Iterator[Line]:
     try:
         present = kafka.partitions()
     except MedallionError as exc:
-        yield fail(f"{where}: {exc}", "see the message: a credential (KAFKA_*), an ACL, or a broker to start")
+        yield fail(f"{where}: {exc}")
         return
     yield ok(f"{where}: reachable and signed in ({kafka.security_protocol})")
     if not present:
@@ -210,7 +211,7 @@ def snowflake_checks(snowflake, embedded: bool) -> Iterator[Line]:
             yield warehouse_line(conn, snowflake, where, embedded)
             yield from object_lines(conn, where, role)
     except MedallionError as exc:
-        yield fail(f"{where}: {exc}", "see the message")
+        yield fail(f"{where}: {exc}")
 
 
 def warehouse_line(conn, snowflake, where: str, embedded: bool) -> Line:
@@ -229,9 +230,9 @@ def object_lines(conn, where: str, role: str) -> Iterator[Line]:
         schemas = [s for d, s in expected["schemas"] if d == database]
         try:
             rows = warehouse.fetch_all(conn, "doctor/schemata", names={"database": database})
-        except MedallionError as exc:
+        except MissingObject:
             yield fail(
-                f"{where}: database {database} does not exist or role {role} cannot use it ({_one_line(exc)})",
+                f"{where}: database {database} does not exist or role {role} cannot use it (002003)",
                 f"materialize warehouse_schema, or GRANT USAGE ON DATABASE {database} TO ROLE {role}",
             )
             continue

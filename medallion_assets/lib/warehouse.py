@@ -125,7 +125,9 @@ def credential_variable(snowflake: SnowflakeResource) -> str:
         return snowflake_auth.KEY_PATH
     if snowflake.private_key:
         return snowflake_auth.KEY
-    return snowflake_auth.PASSWORD if "snowflake" not in settings.embedded_services() else "the embedded password"
+    if snowflake_auth.method() == "password" or "snowflake" not in settings.embedded_services():
+        return snowflake_auth.PASSWORD
+    return "the embedded password"
 
 
 def sign_in_error(snowflake: SnowflakeResource, exc: Error) -> MedallionError:

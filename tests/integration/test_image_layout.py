@@ -171,6 +171,14 @@ def test_a_job_runs_through_the_image_layout(stack, services_home, tmp_path):
     # the image's ENV, but for what points at this test's embedded services and instance
     env.update({k: v for k, v in final.env.items() if k not in ("MEDALLION_ENV", "MEDALLION_HOME", "DAGSTER_HOME")})
     env["PATH"] = f"{python.parent}{os.pathsep}{env['PATH']}"
+    # an instance of the test's own that launches a run at once (the default coordinator queues it for a daemon)
+    dagster_home = tmp_path / "dagster-home"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text(
+        "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n"
+        "telemetry:\n  enabled: false\n"
+    )
+    env["DAGSTER_HOME"] = str(dagster_home)
     log = tmp_path / "grpc.log"
     workdir = in_root(root, final.workdir, "/")
     with open(log, "wb") as out:
@@ -183,7 +191,7 @@ def test_a_job_runs_through_the_image_layout(stack, services_home, tmp_path):
             capture_output=True, text=True, timeout=300, env=env,
         )  # fmt: skip
         assert launched.returncode == 0, launched.stdout + launched.stderr
-        with dg.DagsterInstance.get() as instance:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             deadline = time.monotonic() + 300
             while True:
                 (run,) = instance.get_runs(limit=1, filters=dg.RunsFilter(job_name="ingest_job"))
@@ -197,8 +205,12 @@ def test_a_job_runs_through_the_image_layout(stack, services_home, tmp_path):
             ]
             assert run.status == dg.DagsterRunStatus.SUCCESS, f"ingest_job {run.status.value}: {failures}"
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.terminate()  # a code server stops at its next heartbeat check: give it time, then insist
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
 
     # the run imported the installed package, not a copy in the working directory
     assert sorted(p.name for p in workdir.iterdir()) == []
