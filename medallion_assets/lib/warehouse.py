@@ -141,7 +141,7 @@ def sign_in_error(snowflake: SnowflakeResource, exc: Error) -> MedallionError:
             service="Snowflake",
         )
     detail = _first_line(exc)
-    detail = re.sub(r"^(\d+ \(\w+\): )?(Failed to connect to DB: \S+\. )?", "", detail)
+    detail = re.sub(r"^(\d+( \(\w+\))?: )?(Failed to connect to DB: \S+\. )?", "", detail)
     code = f"{exc.errno}: " if exc.errno else ""
     if exc.errno in ROLE_NOT_GRANTED:
         fix = f"grant role {snowflake.role} to user {snowflake.user}, or fix SNOWFLAKE_ROLE"

@@ -143,6 +143,13 @@ def wait_for_server(port: int, server: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"dagster api grpc did not answer on port {port} within 180 s:\n{log.read_text()[-3000:]}")
 
 
+def root_cause(error) -> str:
+    """The innermost error of a step failure, as its last line (e.g. `ModuleNotFoundError: ...`)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[-1]
+
+
 def test_a_job_runs_through_the_image_layout(stack, services_home, tmp_path):
     import dagster as dg
 
@@ -199,7 +206,7 @@ def test_a_job_runs_through_the_image_layout(stack, services_home, tmp_path):
                     break
                 time.sleep(1)
             failures = [
-                e.dagster_event.event_specific_data.error.message.strip().splitlines()[-1]
+                root_cause(e.dagster_event.event_specific_data.error)
                 for e in instance.all_logs(run.run_id)
                 if e.dagster_event and e.dagster_event.is_step_failure
             ]
