@@ -4,13 +4,15 @@ file and cannot drift from it: the COPY lines, the `pip install` line, WORKDIR, 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DOCKERFILE = REPO / "deploy" / "Dockerfile"
+# MEDALLION_TEST_DOCKERFILE replays another file (e.g. an older version, to see the image test fail on it)
+DOCKERFILE = Path(os.environ.get("MEDALLION_TEST_DOCKERFILE") or REPO / "deploy" / "Dockerfile")
 
 
 @dataclass
