@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from pathlib import Path
 
 from medallion_assets.lib.errors import MedallionError
+from medallion_assets.lib.settings import is_set
 
 KEY = "SNOWFLAKE_PRIVATE_KEY"
 KEY_PATH = "SNOWFLAKE_PRIVATE_KEY_PATH"
@@ -24,19 +24,15 @@ PASSWORD = "SNOWFLAKE_PASSWORD"
 CREDENTIALS = (KEY, KEY_PATH, PASSWORD)
 
 
-def _set(name: str) -> bool:
-    return bool(os.environ.get(name, "").strip())
-
-
 def method() -> str | None:
     """Which credential the environment gives: 'key', 'key_path', 'password' or None; refuses two at once."""
-    given = [name for name in CREDENTIALS if _set(name)]
+    given = [name for name in CREDENTIALS if is_set(name)]
     if len(given) > 1:
         raise MedallionError(
             f"{' and '.join(given)} are both set: a service signs in with SNOWFLAKE_PRIVATE_KEY or "
             "SNOWFLAKE_PRIVATE_KEY_PATH, a person with SNOWFLAKE_PASSWORD; set one"
         )
-    if _set(PASSPHRASE) and (not given or given[0] == PASSWORD):
+    if is_set(PASSPHRASE) and (not given or given[0] == PASSWORD):
         raise MedallionError(f"{PASSPHRASE} is set without {KEY} or {KEY_PATH}")
     return {KEY: "key", KEY_PATH: "key_path", PASSWORD: "password"}[given[0]] if given else None
 
