@@ -50,7 +50,7 @@ def main() -> None:
     from medallion_assets.dev import fakesnow_patches
 
     fakesnow.server.shared_fs = FakeSnow(db_path=args.db_path)
-    fakesnow_patches.apply(fakesnow.server.shared_fs)
+    fakesnow_patches.apply(fakesnow.server.shared_fs, args.db_path)
     attach_persisted(fakesnow.server.shared_fs, args.db_path)
     logging.getLogger("fakesnow.server").setLevel(logging.WARNING)
     uvicorn.run(fakesnow.server.app, host=args.host, port=args.port, log_level="warning", access_log=False)

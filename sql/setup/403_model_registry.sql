@@ -17,5 +17,6 @@ CREATE TABLE IF NOT EXISTS ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY (
     holdout_rows INTEGER,
     last_trained_at TIMESTAMP_NTZ,
     status_changed_at TIMESTAMP_NTZ,
-    created_at TIMESTAMP_NTZ
+    created_at TIMESTAMP_NTZ,
+    artifact_sha256 VARCHAR
 )

@@ -45,7 +45,7 @@ _REGISTRY_COLUMNS = column_schema(
         ("metrics", "VARIANT", "holdout r2, r2_log, mae, rmse, mape, candidates, ..."),
         ("parameters", "VARIANT", ""),
         ("status", "VARCHAR", "champion, challenger, rejected (below the R² floor) or archived"),
-        ("artifact_location", "VARCHAR", "the joblib file of the fitted pipeline"),
+        ("artifact_location", "VARCHAR", "the fitted pipeline (joblib) on @ANALYTICS_DB.ML_RESULTS.ML_STAGE"),
         ("code_version", "VARCHAR", ""),
         ("data_snapshot", "VARCHAR", ""),
         ("training_rows", "INTEGER", ""),
@@ -53,6 +53,7 @@ _REGISTRY_COLUMNS = column_schema(
         ("last_trained_at", "TIMESTAMP_NTZ", ""),
         ("status_changed_at", "TIMESTAMP_NTZ", ""),
         ("created_at", "TIMESTAMP_NTZ", ""),
+        ("artifact_sha256", "VARCHAR", "SHA-256 of the artifact, verified whenever it is loaded"),
     ]
 )
 
@@ -163,7 +164,7 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
             "gold_rows": dg.MetadataValue.int(report.gold_rows),
             "training_sampled": dg.MetadataValue.bool(report.sampled),
             "max_training_rows": dg.MetadataValue.int(config.max_training_rows),
-            "artifact": dg.MetadataValue.path(report.artifact_location),
+            "artifact": dg.MetadataValue.text(report.artifact_location),
             "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         },
     )
