@@ -18,7 +18,7 @@ Declarative automation leaves the pulse alone (automation.SENSOR_DRIVEN_ASSETS).
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import run_request_for, skip_for_outage
+from medallion_assets.defs.automation import RUN_TAGS, run_request_for, skip_for_outage
 from medallion_assets.defs.gold.pulse import PULSE_ASSET, PULSE_PARTITIONS
 from medallion_assets.lib import pulse, warehouse
 from medallion_assets.lib.errors import MissingObject, ServiceUnavailable
@@ -28,6 +28,7 @@ SENSOR_NAME = "market_pulse_sensor"
 market_pulse_job = dg.define_asset_job(
     "market_pulse_job",
     selection=dg.AssetSelection.assets(PULSE_ASSET),
+    tags=RUN_TAGS,
     description="One event day of the market pulse, with its check.",
 )
 
