@@ -70,7 +70,8 @@ _REGISTRY_COLUMNS = column_schema(
             kinds={"scikitlearn", "snowflake"},
             skippable=True,
             description="Price model trained on gold: a random forest (as the seed) and gradient boosting on log "
-            "price compared on the same id-hash holdout; the lower holdout MAE is registered and saved (joblib) "
+            "price compared on the same id-hash holdout; the lower holdout MAE is registered and saved (joblib, on the "
+            "warehouse's ML stage, its SHA-256 in the registry) "
             "and becomes champion only when it beats the current champion on that holdout and reaches the R² "
             "floor (below it: rejected). Skipped, with the reason, when gold is too small to train on.",
         ),
