@@ -11,7 +11,7 @@ import pytest
 import snowflake.connector
 
 from medallion_assets.dev import services
-from medallion_assets.dev.services import embedded_snowflake_args
+from medallion_assets.lib.settings import embedded_snowflake_args
 
 
 def start(folder: Path, port: int) -> subprocess.Popen:
