@@ -55,6 +55,16 @@ def store(conn, pipeline, info: dict, model_name: str, version: str) -> dict:
     return {"artifact_location": location(model_name, version), "artifact_sha256": digest}
 
 
+def on_stage(conn, artifact_location: str) -> bool:
+    """Whether the stage holds the file at `artifact_location` (LIST: metadata only, nothing downloaded; of the
+    whole stage, as the embedded warehouse lists no path within a stage)."""
+    if not artifact_location.startswith(f"@{STAGE}/"):
+        return False
+    path = artifact_location[len(f"@{STAGE}/") :]
+    rows = conn.cursor().execute(f"LIST @{STAGE}").fetchall()
+    return any(str(row[0]).endswith(f"/{path}") for row in rows)
+
+
 def _describe(record: dict) -> str:
     return f"model version {record.get('model_version')} of {record.get('model_name')!r}"
 

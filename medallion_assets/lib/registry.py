@@ -274,9 +274,9 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         "code_version": ml_model.code_version(),
         "trained_at": stamp(run_at),
     }
-    if existing and existing.get("artifact_sha256"):
+    if existing and existing.get("artifact_sha256") and artifacts.on_stage(conn, existing["artifact_location"]):
         stored = {k: existing[k] for k in ("artifact_location", "artifact_sha256")}  # verified whenever loaded
-    else:  # new, or registered before artifacts moved to the stage (lib/artifacts.py)
+    else:  # new, lost from the stage, or registered before artifacts moved to the stage (lib/artifacts.py)
         stored = artifacts.store(conn, best.pipeline, info, model_name, version)
 
     record = {

@@ -562,6 +562,18 @@ def test_a_version_registered_with_a_local_artifact_moves_to_the_stage_once(conn
     )
 
 
+def test_retraining_a_version_whose_artifact_was_lost_puts_it_back(conn):
+    insert_gold(conn, realistic_gold(600, seed=5))
+    first = registry.train_price_model(conn, registry.PriceModelConfig(**FAST))
+    empty_stage(conn)
+    with pytest.raises(artifacts.ArtifactError, match=f"model version {first.model_version} of 'price_model': its"):
+        registry.load_champion(conn)
+    again = registry.train_price_model(conn, registry.PriceModelConfig(**FAST))
+    assert (again.model_version, again.newly_registered) == (first.model_version, False)
+    assert staged_models(conn) == [f"{first.model_version}.joblib"]
+    assert registry.load_champion(conn) is not None  # the new file's checksum is the one recorded
+
+
 def test_training_and_predictions_need_no_writable_folder_but_the_temp_dir(conn, tmp_path, monkeypatch):
     """MEDALLION_HOME and HOME below a plain file: nothing can be created there (not even by root)."""
     blocker = tmp_path / "a-file"
