@@ -50,7 +50,7 @@ def main() -> None:
     from medallion_assets.dev import fakesnow_auth, fakesnow_patches
 
     fakesnow.server.shared_fs = FakeSnow(db_path=args.db_path)
-    fakesnow_patches.apply(fakesnow.server.shared_fs)
+    fakesnow_patches.apply(fakesnow.server.shared_fs, args.db_path)
     attach_persisted(fakesnow.server.shared_fs, args.db_path)
     fakesnow_auth.install(fakesnow.server.app, args.db_path)  # registered users only, by password or key pair
     logging.getLogger("fakesnow.server").setLevel(logging.WARNING)

@@ -36,6 +36,8 @@ def refresh_history(conn, full_refresh: bool = False) -> dict:
     batch = ints(warehouse.fetch_one(conn, "gold/history_batch_stats"))
     warehouse.execute(conn, "gold/history_clear_batch")  # leftovers of a run that died mid-way
     if batch["messages_in"]:
+        # current versions hashed before version_hash had explicit formats: rehashed once, so they compare
+        warehouse.execute(conn, "gold/history_rehash")
         warehouse.execute(conn, "gold/history_stage")
     with warehouse.transaction(conn):
         closed = warehouse.dml_counts(warehouse.execute(conn, "gold/history_close_versions"))["updated"]

@@ -191,7 +191,7 @@ def embedded_services() -> frozenset[str]:
 
 
 def medallion_home() -> Path:
-    """Local state (embedded servers' data, models): $MEDALLION_HOME, else `.medallion` in the source
+    """Local state (the embedded servers' data): $MEDALLION_HOME, else `.medallion` in the source
     checkout (or in the working directory when the package is installed from a wheel)."""
     if os.environ.get("MEDALLION_HOME"):
         return Path(os.environ["MEDALLION_HOME"]).resolve()

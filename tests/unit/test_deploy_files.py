@@ -100,7 +100,17 @@ def test_helm_values_wire_the_image_secrets_postgres_and_run_limits():
         "medallion-kafka",
         "medallion-snowflake",
     ]
-    assert deployment["env"]["MEDALLION_HOME"] in {m["mountPath"] for m in deployment["volumeMounts"]}
+    # No shared volume (model artifacts live on the warehouse stage) and a read-only root file system, for the
+    # code location and for every run pod (which inherits volumes and the pod security context, not the container's)
+    volumes = {v["name"]: v for v in deployment["volumes"]}
+    assert not [v for v in volumes.values() if "persistentVolumeClaim" in v]
+    assert volumes["tmp"] == {"name": "tmp", "emptyDir": {}}
+    assert {m["mountPath"]: m["name"] for m in deployment["volumeMounts"]}["/tmp"] == "tmp"
+    assert "MEDALLION_HOME" not in deployment["env"]
+    assert deployment["securityContext"]["readOnlyRootFilesystem"] is True
+    assert deployment["podSecurityContext"]["runAsNonRoot"] is True
+    run_container = values["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["containerConfig"]
+    assert run_container["securityContext"]["readOnlyRootFilesystem"] is True
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     postgres = values["postgresql"]
     assert postgres["enabled"] is False and postgres["postgresqlHost"]

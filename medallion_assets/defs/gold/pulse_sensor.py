@@ -18,7 +18,13 @@ Declarative automation leaves the pulse alone (automation.SENSOR_DRIVEN_ASSETS).
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import missing_after_setup, run_request_for, setup_has_run, skip_for_outage
+from medallion_assets.defs.automation import (
+    RUN_TAGS,
+    missing_after_setup,
+    run_request_for,
+    setup_has_run,
+    skip_for_outage,
+)
 from medallion_assets.defs.gold.pulse import PULSE_ASSET, PULSE_PARTITIONS
 from medallion_assets.lib import pulse, warehouse
 from medallion_assets.lib.errors import MissingObject, ServiceUnavailable
@@ -28,6 +34,7 @@ SENSOR_NAME = "market_pulse_sensor"
 market_pulse_job = dg.define_asset_job(
     "market_pulse_job",
     selection=dg.AssetSelection.assets(PULSE_ASSET),
+    tags=RUN_TAGS,
     description="One event day of the market pulse, with its check.",
 )
 

@@ -3,7 +3,13 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import missing_after_setup, run_request_for, setup_has_run, skip_for_outage
+from medallion_assets.defs.automation import (
+    RUN_TAGS,
+    missing_after_setup,
+    run_request_for,
+    setup_has_run,
+    skip_for_outage,
+)
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.cdc import ChangeReader, load_cursor
 from medallion_assets.lib.errors import MissingObject, ServiceUnavailable
@@ -13,7 +19,10 @@ from medallion_assets.lib.mongo import MongoResource
 INGEST_SELECTION = dg.AssetSelection.assets("warehouse_schema", "data_ingestion", "bronze_real_estate")
 
 ingest_job = dg.define_asset_job(
-    "ingest_job", selection=INGEST_SELECTION, description="Mongo -> Kafka -> bronze, with the bronze checks."
+    "ingest_job",
+    selection=INGEST_SELECTION,
+    tags=RUN_TAGS,
+    description="Mongo -> Kafka -> bronze, with the bronze checks.",
 )
 
 TAGS = {"medallion/trigger": "mongo_changes_sensor"}
