@@ -24,50 +24,54 @@ CHECK_NAME = "pulse_counts_match_history"
 PULSE_COLUMNS = column_schema(pulse.PULSE_TABLE)
 
 
-@dg.asset(
-    name=PULSE_ASSET,
-    group_name="gold",
-    deps=["gold_listing_history"],
-    partitions_def=PULSE_PARTITIONS,
-    # a backfill (and the sensor's catch-up) runs ranges of days, not one run per day
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=settings.pulse_days_per_run()),
-    kinds={"snowflake"},
-    pool="gold_pulse",
-    description=f"{pulse.PULSE_TABLE}: per (event day, city) new listings, repriced, price drops, changed, "
-    "delisted, relisted, and the median asking price and price per m² of the day's new listings, from the "
-    "listing history's in-time changes. One partition per event day (UTC), replaced as a unit; "
-    "market_pulse_sensor rebuilds the stale days.",
-    metadata={"dagster/table_name": pulse.PULSE_TABLE, "dagster/column_schema": PULSE_COLUMNS},
-)
-def gold_market_pulse(context: dg.AssetExecutionContext, snowflake: SnowflakeResource) -> dg.MaterializeResult:
-    if not context.has_partition_key and not context.has_partition_key_range:
-        raise MedallionError(
-            f"{PULSE_ASSET} is partitioned by event day: materialize chosen days (a partition or a backfill), "
-            "or let market_pulse_sensor do it"
+# backfill_policy is a Dagster beta parameter; its warning says only that.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=dg.BetaWarning)
+
+    @dg.asset(
+        name=PULSE_ASSET,
+        group_name="gold",
+        deps=["gold_listing_history"],
+        partitions_def=PULSE_PARTITIONS,
+        # a backfill (and the sensor's catch-up) runs ranges of days, not one run per day
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=settings.pulse_days_per_run()),
+        kinds={"snowflake"},
+        pool="gold_pulse",
+        description=f"{pulse.PULSE_TABLE}: per (event day, city) new listings, repriced, price drops, changed, "
+        "delisted, relisted, and the median asking price and price per m² of the day's new listings, from the "
+        "listing history's in-time changes. One partition per event day (UTC), replaced as a unit; "
+        "market_pulse_sensor rebuilds the stale days.",
+        metadata={"dagster/table_name": pulse.PULSE_TABLE, "dagster/column_schema": PULSE_COLUMNS},
+    )
+    def gold_market_pulse(context: dg.AssetExecutionContext, snowflake: SnowflakeResource) -> dg.MaterializeResult:
+        if not context.has_partition_key and not context.has_partition_key_range:
+            raise MedallionError(
+                f"{PULSE_ASSET} is partitioned by event day: materialize chosen days (a partition or a backfill), "
+                "or let market_pulse_sensor do it"
+            )
+        days = context.partition_keys
+        lateness = pulse.lateness_days()
+        started = time.monotonic()
+        built = {}
+        with warehouse.connect(snowflake) as conn:
+            for day in days:
+                built[day] = pulse.build_day(conn, day, lateness)
+            preview = pulse.preview_day(conn, days[-1])
+        elapsed = time.monotonic() - started
+        totals = {name: sum(b[name] for b in built.values()) for name in (*pulse.COUNTS, "cities")}
+        context.log.info(
+            f"pulse {days[0]}..{days[-1]}: {totals['total_changes']} changes in {totals['cities']} (day, city) rows, "
+            f"lateness {lateness} days ({elapsed:.1f}s)"
         )
-    days = context.partition_keys
-    lateness = pulse.lateness_days()
-    started = time.monotonic()
-    built = {}
-    with warehouse.connect(snowflake) as conn:
-        for day in days:
-            built[day] = pulse.build_day(conn, day, lateness)
-        preview = pulse.preview_day(conn, days[-1])
-    elapsed = time.monotonic() - started
-    totals = {name: sum(b[name] for b in built.values()) for name in (*pulse.COUNTS, "cities")}
-    context.log.info(
-        f"pulse {days[0]}..{days[-1]}: {totals['total_changes']} changes in {totals['cities']} (day, city) rows, "
-        f"lateness {lateness} days ({elapsed:.1f}s)"
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(totals["cities"]),
-            **{name: dg.MetadataValue.int(totals[name]) for name in pulse.COUNTS},
-            "lateness_days": dg.MetadataValue.int(lateness),
-            "busiest_cities": dg.MetadataValue.md(md_table(preview)),
-            "seconds": dg.MetadataValue.float(round(elapsed, 2)),
-        }
-    )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(totals["cities"]),
+                **{name: dg.MetadataValue.int(totals[name]) for name in pulse.COUNTS},
+                "lateness_days": dg.MetadataValue.int(lateness),
+                "busiest_cities": dg.MetadataValue.md(md_table(preview)),
+                "seconds": dg.MetadataValue.float(round(elapsed, 2)),
+            }
+        )
 
 
 # A check per partition (partitions_def on a check is a Dagster preview feature; its warning says only that).
