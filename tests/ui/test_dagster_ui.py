@@ -337,7 +337,8 @@ def pulse_history(services_home):
 def test_a_graphql_backfill_of_three_days_materializes_exactly_three_partitions(dagster_ui, pulse_history):
     """A backfill of the market pulse launched as the UI launches it (GraphQL `launchPartitionBackfill`, run by the
     daemon of the same `dagster dev`): three days asked for, one run over the range, exactly those three partitions
-    materialized, once each, each with its own check evaluation passing. GOLD_LISTING_HISTORY is filled by hand (the contract table)."""
+    materialized, once each, each with its own check evaluation passing. GOLD_LISTING_HISTORY is filled by hand
+    (the contract table)."""
     conn, days = pulse_history
     wanted = days[:3]
     home = os.environ["DAGSTER_HOME"]  # the dagster_ui fixture's instance
