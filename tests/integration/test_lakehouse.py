@@ -16,19 +16,17 @@ from types import SimpleNamespace
 import boto3
 import dagster as dg
 import pytest
-import snowflake.connector
 
 from medallion_assets import cli
 from medallion_assets.defs.gold import assets as gold_assets
 from medallion_assets.defs.gold import checks as gold_checks
 from medallion_assets.defs.lakehouse.assets import build_asset, publish_table
 from medallion_assets.defs.lakehouse.checks import build_checks
-from medallion_assets.dev.services import embedded_snowflake_args
-from medallion_assets.lib import lakehouse, silver, warehouse
+from medallion_assets.lib import lakehouse, silver
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
 from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET, LakehouseResource
-from tests.integration.test_silver_gold import add_bronze, good
+from tests.helpers import add_bronze, good
 
 GOLD = [FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE]
 SORT = {
@@ -37,14 +35,6 @@ SORT = {
     TRENDS_TABLE: ("city", "year_month"),
 }
 CITIES = ["Hà Nội", "Hồ Chí Minh", "Đà Nẵng", "Cần Thơ", None]
-
-
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=60)
-    warehouse.apply_setup(conn)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
@@ -354,7 +344,7 @@ def test_medallion_lakehouse_show_reads_the_current_or_an_earlier_snapshot(
     conn, snowflake_resource, services_home, warehouse_port, tmp_path, capsys
 ):
     from medallion_assets.lib.iceberg_catalog import embedded_lakehouse
-    from tests.integration.private_home import medallion, private_env
+    from tests.helpers import medallion, private_env
 
     env = private_env(services_home, warehouse_port, tmp_path)  # the CLI's MEDALLION_HOME: its own catalog
     lake = embedded_lakehouse(home=tmp_path / "home")

@@ -7,12 +7,10 @@ Dagster where the point is how they behave together (the blocking check).
 """
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import dagster as dg
 import pytest
-import snowflake.connector
 
 from medallion_assets.defs.gold import assets as gold_assets
 from medallion_assets.defs.gold import checks as gold_checks
@@ -20,8 +18,8 @@ from medallion_assets.defs.semantic import assets as semantic_assets
 from medallion_assets.defs.semantic import checks as semantic_checks
 from medallion_assets.defs.silver import assets as silver_assets
 from medallion_assets.defs.silver import checks as silver_checks
-from medallion_assets.dev.services import embedded_snowflake_args
 from medallion_assets.lib import charts, gold, semantic, silver, warehouse
+from tests.helpers import BRONZE_TOPIC, add_bronze, good, next_offset, reset_offsets
 
 TABLES = [
     "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
@@ -33,18 +31,9 @@ TABLES = [
     "ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS",
     "ANALYTICS_DB.DWH.GOLD_PRICE_TRENDS",
 ]
-TOPIC = "listings"
 
 
 # --- the embedded warehouse ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
-    warehouse.apply_setup(conn)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
@@ -56,38 +45,6 @@ def conn(module_conn):
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-_offsets: dict[int, int] = {}
-
-
-def add_bronze(conn, messages: list[tuple], partition: int = 0) -> None:
-    """Append messages (id, document or None for a tombstone[, op]) to one bronze partition, in order."""
-    selects, params = [], {}
-    for i, message in enumerate(messages):
-        key, document = message[0], message[1]
-        op = message[2] if len(message) > 2 else ("d" if document is None else "c")
-        offset = _offsets.get(partition, 0)
-        _offsets[partition] = offset + 1
-        params.update(
-            {
-                f"id{i}": key,
-                f"doc{i}": None if document is None else json.dumps({"_id": key, **document}, ensure_ascii=False),
-                f"op{i}": op,
-                f"p{i}": partition,
-                f"o{i}": offset,
-            }
-        )
-        selects.append(
-            f"SELECT %(id{i})s AS id, PARSE_JSON(%(doc{i})s) AS raw_data, %(op{i})s AS op, "
-            f"CURRENT_TIMESTAMP() AS ingested_at, 'test' AS source, '{TOPIC}' AS kafka_topic, "
-            f"%(p{i})s AS kafka_partition, %(o{i})s AS kafka_offset, CURRENT_TIMESTAMP() AS kafka_timestamp, "
-            f"'test' AS load_id"
-        )
-    conn.cursor().execute(
-        "INSERT INTO RAW_DB.LANDING.BRONZE_REAL_ESTATE (id, raw_data, op, ingested_at, source, kafka_topic, "
-        "kafka_partition, kafka_offset, kafka_timestamp, load_id) " + " UNION ALL ".join(selects),
-        params,
-    )
 
 
 def rows(conn, table: str, order_by: str = "1") -> list[dict]:
@@ -107,22 +64,6 @@ def snapshot(conn) -> dict[str, list[dict]]:
         "features": rows(conn, gold.FEATURES_TABLE),
         "market": rows(conn, gold.MARKET_TABLE, "1, 2, 3"),
         "trends": rows(conn, gold.TRENDS_TABLE, "1, 2"),
-    }
-
-
-def good(price: float, **extra) -> dict:
-    """A structured document that scores 1.0."""
-    return {
-        "property_type": "Nhà",
-        "price": price,
-        "area": 80,
-        "bedrooms": 2,
-        "bathrooms": 1,
-        "location": "1 Kim Mã",
-        "city": "Hà Nội",
-        "district": "Ba Đình",
-        "posted_date": "2025-05-05",
-        **extra,
     }
 
 
@@ -509,7 +450,7 @@ def parsed(module_conn):
     """Silver after one run over every parsing case (one message each, partition 0, offsets 0..n-1)."""
     for table in TABLES:
         module_conn.cursor().execute(f"DELETE FROM {table}")
-    _offsets.clear()
+    reset_offsets()
     add_bronze(module_conn, [(key, document) for key, (document, _) in PARSING_CASES.items()])
     result = silver.refresh_silver(module_conn, "parse-run")
     return result, by_id(module_conn, silver.SILVER_TABLE)
@@ -521,7 +462,7 @@ def test_silver_parses_both_shapes(parsed, listing_id):
     expected = PARSING_CASES[listing_id][1]
     row = silver_rows[listing_id]
     assert {key: row[key] for key in expected} == expected
-    assert row["kafka_topic"] == TOPIC and row["kafka_partition"] == 0
+    assert row["kafka_topic"] == BRONZE_TOPIC and row["kafka_partition"] == 0
     assert row["kafka_offset"] == list(PARSING_CASES).index(listing_id)
 
 
@@ -574,8 +515,8 @@ def test_latest_version_wins_and_tombstones_remove(conn):
     result = silver.refresh_silver(conn, "run-1")
     rows_ = by_id(conn, silver.SILVER_TABLE)
     assert sorted(rows_) == ["a", "b", "e", "f"]
-    assert rows_["a"]["price"] == 1.5e9 and rows_["a"]["kafka_offset"] == _offsets[0] - 6
-    assert rows_["e"]["kafka_offset"] == _offsets[0] - 1  # the newest copy of the winning version
+    assert rows_["a"]["price"] == 1.5e9 and rows_["a"]["kafka_offset"] == next_offset(0) - 6
+    assert rows_["e"]["kafka_offset"] == next_offset(0) - 1  # the newest copy of the winning version
     assert (rows_["f"]["kafka_partition"], rows_["f"]["price"]) == (1, 5e9)
     assert (result["rows_in"], result["ids_in"], result["tombstones_in"]) == (10, 6, 3)
     assert (result["rows_inserted"], result["rows_updated"], result["rows_deleted"]) == (4, 0, 0)
@@ -617,8 +558,8 @@ def test_incremental_runs_read_only_new_messages_and_reruns_change_nothing(conn)
     ]
     marks = warehouse.fetch_all(conn, "silver/watermarks")
     assert [(m["kafka_partition"], m["processed_offset"]) for m in marks] == [
-        (0, _offsets[0] - 1),
-        (1, _offsets[1] - 1),
+        (0, next_offset(0) - 1),
+        (1, next_offset(1) - 1),
     ]
 
 
