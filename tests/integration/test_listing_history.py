@@ -147,13 +147,16 @@ def test_versions_split_over_runs_are_the_same_and_a_rerun_changes_nothing(conn)
     add_bronze(conn, LIFE[:3])
     first = refresh(conn)
     assert (first["versions_added"], first["current_versions"]) == (2, 1)
+    assert first["event_days"] == ["2026-11-20", "2026-11-21"]  # the pulse days the run may have made stale
     add_bronze(conn, LIFE[3:])
     second = refresh(conn)
     assert (second["messages_in"], second["versions_added"], second["versions_closed"]) == (3, 3, 1)
+    assert second["event_days"] == ["2026-11-22", "2026-11-24", "2026-11-25"]
     assert_life(versions(conn, "L1"))
     before = conn.cursor().execute(f"SELECT * FROM {history.HISTORY_TABLE} ORDER BY id, version").fetchall()
     again = refresh(conn)
     assert (again["messages_in"], again["versions_added"], again["versions_closed"]) == (0, 0, 0)
+    assert again["event_days"] == []  # touches no day: market_pulse_sensor stays away from the warehouse
     assert conn.cursor().execute(f"SELECT * FROM {history.HISTORY_TABLE} ORDER BY id, version").fetchall() == before
 
 
