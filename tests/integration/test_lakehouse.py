@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import random
 import uuid
+from types import SimpleNamespace
 
 import boto3
 import dagster as dg
@@ -298,7 +299,9 @@ GOLD_DEFS = [
 ]
 
 
-def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(conn, snowflake_resource, lake):
+def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(
+    conn, snowflake_resource, lake, monkeypatch
+):
     resources = {"snowflake": snowflake_resource, "lakehouse": lake}
     add_bronze(conn, [(f"ok-{i}", good((i + 1) * 1e9)) for i in range(10)])
     silver.refresh_silver(conn, "lakehouse-1")
@@ -318,10 +321,10 @@ def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(c
     # gold changes (a repricing, a listing scoring 0.8), and its trusted-silver check, asked for score 1.0, fails
     add_bronze(conn, [("ok-0", good(1.25e9)), ("weak", {k: v for k, v in good(3e9).items() if k != "bedrooms"})])
     silver.refresh_silver(conn, "lakehouse-2")
-    run_config = {"ops": {"gold_ml_features_gold_from_trusted_silver": {"config": {"min_quality_score": 1.0}}}}
-    result = dg.materialize(
-        [*GOLD_DEFS, *LAKEHOUSE, *LAKEHOUSE_CHECKS], resources=resources, run_config=run_config, raise_on_error=False
-    )
+    # (a check that disagrees with gold: the bar is one setting, so the fault is planted in the check's module)
+    with monkeypatch.context() as patched:
+        patched.setattr(gold_checks, "settings", SimpleNamespace(min_quality_score=lambda: 1.0))
+        result = dg.materialize([*GOLD_DEFS, *LAKEHOUSE, *LAKEHOUSE_CHECKS], resources=resources, raise_on_error=False)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert evaluations["gold_from_trusted_silver"].passed is False
     published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

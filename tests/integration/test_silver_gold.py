@@ -800,12 +800,44 @@ def test_blocking_quality_check_stops_gold(conn, snowflake_resource):
     assert by_id(conn, gold.FEATURES_TABLE)["ok-0"]["price"] == 1.25e9
 
 
+def test_one_quality_bar_for_the_silver_check_the_gold_asset_and_the_gold_check(conn, snowflake_resource, monkeypatch):
+    """MEDALLION_MIN_QUALITY_SCORE is the one bar: set to 0.8, the silver gate counts listings at 0.8 and above,
+    gold holds exactly those, and the gold check judges gold by the same bar (there is no run-config slot left
+    that could say otherwise)."""
+    monkeypatch.setenv("MEDALLION_MIN_QUALITY_SCORE", "0.8")
+    no_bedrooms = {k: v for k, v in good(2e9).items() if k != "bedrooms"}  # 0.8
+    at_0_6 = {k: v for k, v in good(3e9).items() if k not in ("bedrooms", "location")}  # 0.6
+    add_bronze(conn, [("full", good(1e9)), ("no-bedrooms", no_bedrooms), ("at-0.6", at_0_6)])
+    run_config = {"ops": {"silver_real_estate_silver_quality_share": {"config": {"pass_share": 0.5}}}}
+    result = dg.materialize(ALL_DEFS, resources={"snowflake": snowflake_resource}, run_config=run_config)
+    checks = check_results(result)
+    assert result.success and all(c.passed for c in checks.values())
+    assert sorted(by_id(conn, gold.FEATURES_TABLE)) == ["full", "no-bedrooms"]
+    quality = checks["silver_quality_share"].metadata
+    assert (quality["min_quality_score"].value, quality["passing_rows"].value, quality["silver_rows"].value) == (
+        0.8,
+        2,
+        3,
+    )
+    trusted = checks["gold_from_trusted_silver"].metadata
+    assert (trusted["min_quality_score"].value, trusted["population"].value, trusted["gold_rows"].value) == (0.8, 2, 2)
+    features = next(e for e in result.get_asset_materialization_events() if e.asset_key.path == ["gold_ml_features"])
+    assert features.materialization.metadata["min_quality_score"].value == 0.8
+    # the run config has no threshold any more
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.materialize(
+            ALL_DEFS,
+            resources={"snowflake": snowflake_resource},
+            run_config={"ops": {"silver_real_estate_silver_quality_share": {"config": {"min_quality_score": 0.2}}}},
+        )
+
+
 def test_gold_checks_catch_planted_problems(conn, snowflake_resource):
     add_bronze(conn, [("real", good(1e9)), ("weak", {"price": 2e9, "area": 80})])  # weak scores 0.4
     silver.refresh_silver(conn, "planted")
     gold.refresh_gold(conn)
     checks = {
-        "trusted": gold_checks.gold_from_trusted_silver(config=gold_assets.GoldConfig(), snowflake=snowflake_resource),
+        "trusted": gold_checks.gold_from_trusted_silver(snowflake=snowflake_resource),
         "unique": gold_checks.gold_ids_unique(snowflake=snowflake_resource),
         "consistent": gold_checks.gold_features_consistent(snowflake=snowflake_resource),
         "market": gold_checks.market_counts_add_up(snowflake=snowflake_resource),
@@ -818,7 +850,7 @@ def test_gold_checks_catch_planted_problems(conn, snowflake_resource):
         "SELECT 'real' AS id, 1e9 AS price, 1.0 AS price_per_sqm, 80 AS area, FALSE AS is_high_value "
         "UNION ALL SELECT 'weak' AS id, 2e9 AS price, 2.5e7 AS price_per_sqm, 80 AS area, FALSE AS is_high_value"
     )
-    trusted = gold_checks.gold_from_trusted_silver(config=gold_assets.GoldConfig(), snowflake=snowflake_resource)
+    trusted = gold_checks.gold_from_trusted_silver(snowflake=snowflake_resource)
     assert not trusted.passed and trusted.metadata["not_qualifying"].value == 1
     unique = gold_checks.gold_ids_unique(snowflake=snowflake_resource)
     assert not unique.passed and unique.metadata["duplicate_rows"].value == 1

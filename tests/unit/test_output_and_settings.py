@@ -201,3 +201,16 @@ def test_ports_read_services_json_from_the_default_home(monkeypatch, tmp_path):
         json.dumps({"ports": {"mongo": 1, "s3": 2, "kafka": 3, "snowflake": 4}})
     )
     assert Ports.configured() == Ports(mongo=1, s3=2, kafka=3, snowflake=4)
+
+
+def test_min_quality_score_default_value_and_bad_values(monkeypatch):
+    monkeypatch.delenv("MEDALLION_MIN_QUALITY_SCORE", raising=False)
+    assert settings.min_quality_score() == 0.6
+    monkeypatch.setenv("MEDALLION_MIN_QUALITY_SCORE", " 0.8 ")
+    assert settings.min_quality_score() == 0.8
+    for raw in ("1.2", "-0.1", "high", "nan"):
+        monkeypatch.setenv("MEDALLION_MIN_QUALITY_SCORE", raw)
+        with pytest.raises(
+            MedallionError, match=rf"^MEDALLION_MIN_QUALITY_SCORE must be a number from 0.0 to 1.0, got '{raw}'$"
+        ):
+            settings.min_quality_score()
