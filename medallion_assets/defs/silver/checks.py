@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
+from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
 from medallion_assets.defs.source.assets import SOURCE_ASSET_KEY
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.cdc import document_key
@@ -31,6 +32,7 @@ class QualityCheckConfig(dg.Config):
 @dg.asset_check(
     asset="silver_real_estate",
     blocking=True,
+    automation_condition=CHECK_AFTER_ITS_ASSET,
     description="Blocking: enough silver listings reach min_quality_score (share >= pass_share); otherwise gold "
     "is not refreshed and keeps its last good state.",
 )
