@@ -60,8 +60,14 @@ def summarize(entries: Iterable[tuple[float, str, str]], start: float, end: floa
     awake = awake_seconds(queries, start, end)
     logins = sum(1 for _, kind, _ in entries if kind == "login")
     statements = sum(1 for _, kind, _ in entries if kind == "query")
+    by_text: dict[str, int] = {}
+    for _, kind, text in entries:
+        if kind == "query":
+            head = " ".join(text.split()[:5])
+            by_text[head] = by_text.get(head, 0) + 1
     return {
         "window_seconds": round(end - start, 1),
+        "top_statements": dict(sorted(by_text.items(), key=lambda kv: -kv[1])[:5]),
         "statements": statements,
         "warehouse_statements": len(queries),
         "logins": logins,
