@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -148,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steady-rate", type=int, default=1000, help="changes a minute")
     parser.add_argument("--settle", type=float, default=90, help="quiet seconds that count as caught up")
     parser.add_argument("--label", default="this checkout")
+    parser.add_argument(
+        "--stop-sensor", action="append", default=[], help="a sensor to stop first, to measure without it (repeatable)"
+    )
     parser.add_argument("--home", type=Path, default=PROJECT_ROOT / ".medallion" / "bench" / "awake")
     args = parser.parse_args(argv)
     stack = Stack(args.home)
@@ -156,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     report = {"label": args.label, "seed_count": args.seed_count, "workloads": [], "runs": []}
     stack.start()
     try:
+        for name in args.stop_sensor:
+            dagster = str(Path(sys.executable).parent / "dagster")
+            workspace = str(PROJECT_ROOT / "workspace.yaml")
+            subprocess.run([dagster, "sensor", "stop", name, "-w", workspace], cwd=PROJECT_ROOT, check=True)
+        report["stopped_sensors"] = args.stop_sensor
         with _collection() as collection:
             from medallion_assets.dev import seeding
 

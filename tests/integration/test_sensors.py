@@ -104,7 +104,7 @@ def test_kafka_sensor_waits_while_a_run_that_loads_bronze_is_queued_or_running(s
     seed(stack, 6)
     assert dg.materialize([source.warehouse_schema, ingestion.data_ingestion], resources=stack).success
     for job_name, status in (
-        ("change_to_gold_job", dg.DagsterRunStatus.QUEUED),
+        ("change_to_gold_job", dg.DagsterRunStatus.NOT_STARTED),
         ("ingest_job", dg.DagsterRunStatus.STARTED),
         ("bronze_job", dg.DagsterRunStatus.STARTING),
     ):
@@ -118,7 +118,7 @@ def test_kafka_sensor_waits_while_a_run_that_loads_bronze_is_queued_or_running(s
     assert isinstance(requested, dg.RunRequest) and requested.tags["medallion/lag"] == "6"
 
 
-def unreachable(service: str):
+def unreachable(service: str, stack: dict):
     """A resource pointing at a port nobody listens on (failing fast), and what the skip must say. (The sensors ask
     no warehouse: tests/integration/test_idle_sensors.py counts its requests.)"""
     from medallion_assets.defs.resources import KafkaResource, MongoResource
@@ -126,7 +126,12 @@ def unreachable(service: str):
 
     port = free_port()
     if service == "mongo":
-        resource = MongoResource(uri=f"mongodb://user:s3cret@127.0.0.1:{port}", server_selection_timeout_ms=200)
+        resource = MongoResource(
+            uri=f"mongodb://user:s3cret@127.0.0.1:{port}",
+            server_selection_timeout_ms=200,
+            database=stack["mongo"].database,  # the source the cursor mirror is for
+            collection=stack["mongo"].collection,
+        )
         return resource, f"MongoDB at mongodb://127.0.0.1:{port} is unreachable (ServerSelectionTimeoutError)"
     return KafkaResource(bootstrap_servers=f"127.0.0.1:{port}", timeout_s=1), f"Kafka at 127.0.0.1:{port} is "
 
@@ -141,7 +146,7 @@ def unreachable(service: str):
 def test_sensor_skips_naming_the_server_it_cannot_reach(stack, sensor, service):
     instance = dg.DagsterInstance.ephemeral()
     assert run(stack, instance).success  # the cursor mirror: the Mongo sensor asks MongoDB once it has one
-    broken, says = unreachable(service)
+    broken, says = unreachable(service, stack)
     result, cursor = tick(sensor, {**stack, service: broken}, cursor="before", instance=instance)
     assert isinstance(result, dg.SkipReason)
     assert result.skip_message.startswith("could not look for changes: " + says), result.skip_message
