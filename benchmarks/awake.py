@@ -53,11 +53,12 @@ def _entries(stack: Stack):
 
 
 def settle(stack: Stack, quiet_s: float, timeout: float) -> None:
-    """Until no run is in flight and none was created for `quiet_s` seconds (follow-up runs included)."""
+    """Until no run is in flight and none was created or ended for `quiet_s` seconds: the automation requests the
+    layers after gold only once the run before them ended, so quiet since the last end counts, not since a start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = stack.runs()
-        newest = max((r["created"] for r in runs), default=0.0)
+        newest = max((max(r["created"], r["ended"] or 0.0) for r in runs), default=0.0)
         if all(r["status"] in DONE for r in runs) and time.time() - newest >= quiet_s:
             return
         time.sleep(2)
