@@ -15,7 +15,7 @@ from medallion_assets.defs.bronze.sensors import kafka_backlog_sensor
 from medallion_assets.defs.ingestion.sensors import mongo_changes_sensor
 from medallion_assets.dev.request_log import read_log
 from medallion_assets.lib import warehouse
-from tests.integration.test_ingestion_bronze import mongo_ids, seed
+from tests.helpers import mongo_ids, seed
 
 SILVER_GOLD = ("silver_real_estate", "data_quality_log", "gold_ml_features", "gold_listing_history")
 

@@ -11,14 +11,14 @@ from medallion_assets.defs.ingestion.sensors import mongo_changes_sensor
 from medallion_assets.defs.source import assets as source
 from medallion_assets.dev import seeding
 from medallion_assets.lib.errors import ServiceUnavailable
-from tests.integration.test_ingestion_bronze import INGEST, seed
+from tests.helpers import ingest, seed
 
 INSTANCE = dg.DagsterInstance.ephemeral()
 
 
 def run(stack, instance=INSTANCE) -> dg.ExecuteInProcessResult:
     """Ingestion + bronze on the instance the sensors read (data_ingestion's materialization mirrors the cursor)."""
-    return dg.materialize(INGEST, resources=stack, instance=instance, raise_on_error=False)
+    return ingest(stack, instance=instance)
 
 
 def tick(sensor, stack, cursor=None, instance=INSTANCE):
@@ -86,7 +86,7 @@ def test_kafka_sensor_requests_bronze_for_unloaded_messages(stack):
     assert backlog.tags["medallion/lag"] == "30"
     assert tick(kafka_backlog_sensor, stack, cursor)[0].run_key == backlog.run_key
 
-    assert run(stack).success
+    assert ingest(stack).success
     assert isinstance(tick(kafka_backlog_sensor, stack, cursor)[0], dg.SkipReason)
 
     seed(stack, 4)

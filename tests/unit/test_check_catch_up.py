@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import dagster as dg
 import pytest
@@ -155,3 +156,33 @@ def test_the_real_graph_requests_bronzes_gate_with_silver_after_an_unchecked_bro
         assert dg.AssetCheckKey(BRONZE, "bronze_offsets_unique") in requested
         assert SILVER in requested
         assert ticks() == set()
+
+
+def test_status_lists_an_unevaluated_gate_and_a_layer_behind_and_exits_non_zero(toy, monkeypatch):
+    from medallion_assets.dev import status
+
+    build, instance, run = toy
+    graph = build().resolve_asset_graph()
+    assert run(kill=True) == -signal.SIGKILL
+    (dead,) = instance.get_runs()
+    assert (
+        status.stale_rows(instance, graph, {DOWN}, time.time()) == []
+    )  # the run still looks alive: its check is running
+    instance.report_run_failed(dead)
+
+    rows = status.stale_rows(instance, graph, {DOWN}, time.time())
+    assert rows == [("up", f"blocking check up_ok not evaluated: run {dead.run_id[:8]} ended FAILURE before it")]
+    assert not status.Report(stale=rows).ok  # `medallion status` exits 3
+
+    monkeypatch.setattr(status, "FOLLOW_GRACE_S", -1.0)  # no grace: `down` is behind `up` at once
+    assert ("down", "older than up") in {
+        (asset, why.split(" (")[0]) for asset, why in status.stale_rows(instance, graph, {DOWN}, time.time())
+    }
+
+
+def test_status_finds_nothing_stale_after_a_run_that_checked_its_asset(toy):
+    from medallion_assets.dev import status
+
+    build, instance, run = toy
+    assert run(kill=False) == 0
+    assert status.stale_rows(instance, build().resolve_asset_graph(), {DOWN}, time.time()) == []

@@ -9,7 +9,7 @@ the group has no offset for (a new or deleted group) counts from 0: that costs o
 
 import dagster as dg
 
-from medallion_assets.defs.automation import run_request_for, skip_for_outage
+from medallion_assets.defs.automation import RUN_TAGS, run_request_for, skip_for_outage
 from medallion_assets.lib.bronze_loader import GROUP_ID
 from medallion_assets.lib.errors import ServiceUnavailable
 from medallion_assets.lib.kafka import KafkaResource
@@ -39,7 +39,7 @@ def loading_run(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
 
 
 bronze_job = dg.define_asset_job(
-    "bronze_job", selection=BRONZE_SELECTION, description="Kafka -> bronze, with the bronze checks."
+    "bronze_job", selection=BRONZE_SELECTION, tags=RUN_TAGS, description="Kafka -> bronze, with the bronze checks."
 )
 
 

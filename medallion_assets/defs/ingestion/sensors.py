@@ -15,7 +15,7 @@ import time
 
 import dagster as dg
 
-from medallion_assets.defs.automation import run_request_for, skip_for_outage
+from medallion_assets.defs.automation import RUN_TAGS, run_request_for, skip_for_outage
 from medallion_assets.defs.ingestion.assets import CURSOR_STATE
 from medallion_assets.lib.cdc import ChangeReader, Cursor, cursor_from_state
 from medallion_assets.lib.errors import ServiceUnavailable
@@ -26,7 +26,10 @@ from medallion_assets.lib.settings import BATCH_WINDOW_VARIABLE, batch_window_s
 INGEST_SELECTION = dg.AssetSelection.assets("warehouse_schema", "data_ingestion", "bronze_real_estate")
 
 ingest_job = dg.define_asset_job(
-    "ingest_job", selection=INGEST_SELECTION, description="Mongo -> Kafka -> bronze, with the bronze checks."
+    "ingest_job",
+    selection=INGEST_SELECTION,
+    tags=RUN_TAGS,
+    description="Mongo -> Kafka -> bronze, with the bronze checks.",
 )
 
 # A change reaches gold (and the listing history) in the run that ships it; the layers after gold (ML, semantic,
@@ -43,6 +46,7 @@ CHANGE_SELECTION = INGEST_SELECTION | dg.AssetSelection.assets(
 change_to_gold_job = dg.define_asset_job(
     "change_to_gold_job",
     selection=CHANGE_SELECTION,
+    tags=RUN_TAGS,
     description="Mongo -> Kafka -> bronze -> silver -> gold and the listing history in one run, with their checks.",
 )
 

@@ -7,7 +7,7 @@ from pydantic import Field
 from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
 from medallion_assets.lib import charts, ml_model, warehouse
 from medallion_assets.lib.errors import MedallionError
-from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
+from medallion_assets.lib.metadata import md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import (
     DEFAULT_MODEL_NAME,
     GOLD_ASSET,
@@ -24,38 +24,10 @@ from medallion_assets.lib.registry import (
     below_floor,
     train_price_model,
 )
+from medallion_assets.lib.tables import column_schema
 
-_IMPORTANCE_COLUMNS = column_schema(
-    [
-        ("model_version", "VARCHAR", ""),
-        ("feature_name", "VARCHAR", ""),
-        ("importance_score", "FLOAT", "holdout MAE increase (VND) when shuffled"),
-        ("importance_std", "FLOAT", ""),
-        ("rank", "INTEGER", "1 = most important"),
-        ("method", "VARCHAR", ""),
-        ("created_at", "TIMESTAMP_NTZ", ""),
-    ]
-)
-_REGISTRY_COLUMNS = column_schema(
-    [
-        ("model_id", "VARCHAR", "<model_name>-<model_version>"),
-        ("model_name", "VARCHAR", ""),
-        ("model_version", "VARCHAR", "hash of data snapshot, parameters, code version"),
-        ("model_type", "VARCHAR", ""),
-        ("training_date", "TIMESTAMP_NTZ", ""),
-        ("metrics", "VARIANT", "holdout r2, r2_log, mae, rmse, mape, candidates, ..."),
-        ("parameters", "VARIANT", ""),
-        ("status", "VARCHAR", "champion, challenger, rejected (below the R² floor) or archived"),
-        ("artifact_location", "VARCHAR", "the joblib file of the fitted pipeline"),
-        ("code_version", "VARCHAR", ""),
-        ("data_snapshot", "VARCHAR", ""),
-        ("training_rows", "INTEGER", ""),
-        ("holdout_rows", "INTEGER", ""),
-        ("last_trained_at", "TIMESTAMP_NTZ", ""),
-        ("status_changed_at", "TIMESTAMP_NTZ", ""),
-        ("created_at", "TIMESTAMP_NTZ", ""),
-    ]
-)
+_IMPORTANCE_COLUMNS = column_schema(IMPORTANCE_TABLE)
+_REGISTRY_COLUMNS = column_schema(REGISTRY_TABLE)
 
 
 @dg.multi_asset(
@@ -70,7 +42,8 @@ _REGISTRY_COLUMNS = column_schema(
             kinds={"scikitlearn", "snowflake"},
             skippable=True,
             description="Price model trained on gold: a random forest (as the seed) and gradient boosting on log "
-            "price compared on the same id-hash holdout; the lower holdout MAE is registered and saved (joblib) "
+            "price compared on the same id-hash holdout; the lower holdout MAE is registered and saved (joblib, on the "
+            "warehouse's ML stage, its SHA-256 in the registry) "
             "and becomes champion only when it beats the current champion on that holdout and reaches the R² "
             "floor (below it: rejected). Skipped, with the reason, when gold is too small to train on.",
         ),
@@ -164,7 +137,7 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
             "gold_rows": dg.MetadataValue.int(report.gold_rows),
             "training_sampled": dg.MetadataValue.bool(report.sampled),
             "max_training_rows": dg.MetadataValue.int(config.max_training_rows),
-            "artifact": dg.MetadataValue.path(report.artifact_location),
+            "artifact": dg.MetadataValue.text(report.artifact_location),
             "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         },
     )
