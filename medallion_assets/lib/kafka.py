@@ -195,3 +195,26 @@ class KafkaResource(dg.ConfigurableResource):
             return ends
         finally:
             consumer.close()
+
+    def committed_offsets(self, group_id: str, partitions: list[int]) -> dict[int, int]:
+        """The next offset `group_id` committed per partition (an OffsetFetch, answered right by every broker);
+        partitions without a committed offset (a new or deleted group) are left out."""
+        consumer = self.consumer(group_id)
+        try:
+            committed = consumer.committed([TopicPartition(self.topic, p) for p in partitions], timeout=self.timeout_s)
+        except KafkaException as exc:
+            raise ServiceUnavailable(
+                f"Kafka at {self.bootstrap_servers} gave no committed offsets for group {group_id} "
+                f"({exc.args[0].str() if exc.args else exc})",
+                service="Kafka",
+            ) from None
+        finally:
+            consumer.close()
+        return {tp.partition: tp.offset for tp in committed if tp.error is None and tp.offset >= 0}
+
+    def commit_offsets(self, consumer: Consumer, positions: dict[int, int]) -> None:
+        """Commit `positions` (next offset per partition) for the consumer's group, waiting for the broker."""
+        if positions:
+            consumer.commit(
+                offsets=[TopicPartition(self.topic, p, o) for p, o in sorted(positions.items())], asynchronous=False
+            )
