@@ -12,6 +12,7 @@ import pytest
 
 from medallion_assets.definitions import defs
 from medallion_assets.defs.bronze.sensors import kafka_backlog_sensor
+from medallion_assets.defs.gold.pulse_sensor import market_pulse_sensor
 from medallion_assets.defs.ingestion.sensors import mongo_changes_sensor
 from medallion_assets.dev.request_log import read_log
 from medallion_assets.lib import warehouse
@@ -111,6 +112,8 @@ def test_idle_ticks_send_nothing_to_the_warehouse(counted, warehouse_requests):
     _, automation_cursor = automation_requests(code, instance, None)  # ML, semantic, lakehouse follow gold once
     _, automation_cursor = automation_requests(code, instance, automation_cursor)
 
+    _, pulse_cursor = tick(market_pulse_sensor, counted, instance)  # its first tick plans once, in the warehouse
+
     before = len(read_log(warehouse_requests))
     mongo_cursor = kafka_cursor = None
     for _ in range(5):
@@ -120,8 +123,8 @@ def test_idle_ticks_send_nothing_to_the_warehouse(counted, warehouse_requests):
         assert isinstance(result, dg.SkipReason) and "loaded every message" in result.skip_message, result
         requested, automation_cursor = automation_requests(code, instance, automation_cursor)
         assert requested == []
-    # TODO(market_pulse_sensor): it now decides from history materializations' metadata (defs/gold/pulse_sensor.py,
-    # the pulse work's); tick it here too once its first round's runs are executed in this test (not done yet).
+        result, pulse_cursor = tick(market_pulse_sensor, counted, instance, pulse_cursor)
+        assert isinstance(result, dg.SkipReason) and "no history materialization" in result.skip_message, result
     assert read_log(warehouse_requests)[before:] == []
 
     # the test can fail: a tick that asks the warehouse shows in the log
