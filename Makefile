@@ -68,10 +68,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## make bench: every stage at 100,000 and 1,000,000 documents against the naive loader and the floor (SIZES=20000)
-# Not part of make test. Results in benchmarks/results/ (see benchmarks/README.md).
+## make bench: every stage at 100,000 and 1,000,000 documents, then the warehouse-awake stage (SIZES=20000, AWAKE=0)
+# Not part of make test. Against the naive loader and the floor; the awake stage runs dagster dev idle 10 min, one
+# change every 5 min for 15 min, 1,000 changes a minute for 5 min (AWAKE=0 skips it). Results in benchmarks/results/
+# (see benchmarks/README.md).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --sizes "$${SIZES:-100000,1000000}"
+	if [ "$${AWAKE:-1}" != 0 ]; then $(BIN)/python -m benchmarks.awake; fi
 
 ## make chaos: pipelines (and servers) killed at random moments, then every layer compared with MongoDB (ROUNDS=5)
 # Not part of make test; runs on its own services. Results in benchmarks/results/chaos-*.

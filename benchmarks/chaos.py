@@ -2,15 +2,16 @@
 compared with MongoDB.
 
     python -m benchmarks.chaos --rounds 20          # what `make chaos` runs (ROUNDS=N)
-    python -m benchmarks.chaos --rounds 3 --documents 500 --changes 40   # the short version in the tests
+    python -m benchmarks.chaos --rounds 2 --server-every 2 --documents 2000 --changes 60   # the short one, in tests
 
 On its own embedded services (free ports, state under `.medallion/chaos` or --home, its own DAGSTER_HOME):
 seed, one clean run, one timed normal run after a small change; then each round changes the source (new,
 re-priced and deleted listings), starts `medallion pipeline --no-services` and kills it with SIGKILL at a
-random moment (seeded), every third round killing one server too and bringing the set back. After the last
-round one run must finish. Then bronze, silver and gold are compared with MongoDB. Every pipeline run has a
-timeout; a run that hangs counts as a failure. Results: benchmarks/results/chaos-<timestamp>.md and .json;
-the exit code is non-zero on any loss, doubling, mismatch or hang.
+random moment (seeded), every third round (--server-every) killing one server too and bringing the set
+back. After the last round one run must finish. Then bronze, silver and gold are compared with MongoDB.
+Every pipeline run has a timeout; a run that hangs counts as a failure. Results:
+benchmarks/results/chaos-<timestamp>.md and .json; the exit code is non-zero on any loss, doubling, mismatch or
+hang.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class Chaos:
         with Progress("chaos rounds", args.rounds) as progress:
             for round_no in range(1, args.rounds + 1):
                 self.change_source(round_no)
-                server = self.random.choice(SERVERS) if round_no % 3 == 0 else None
+                server = self.random.choice(SERVERS) if round_no % args.server_every == 0 else None
                 kill_after = self.random.uniform(0.5, window)
                 run = self.pipeline(f"round-{round_no}", kill_after=kill_after, kill_server=server)
                 server_kills += 1 if run["server_killed"] else 0
@@ -297,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         "--changes", type=int, default=200, help="new listings per round (half as many re-priced, a quarter deleted)"
     )
     parser.add_argument("--random-seed", type=int, default=7)
+    parser.add_argument("--server-every", type=int, default=3, help="every Nth round also kills one server")
     parser.add_argument("--run-timeout", type=float, default=600.0, help="seconds before a pipeline run counts as hung")
     parser.add_argument("--home", default=None, help="state folder (default .medallion/chaos)")
     parser.add_argument("--results", default=str(RESULTS), help="folder for chaos-<timestamp>.md and .json")

@@ -91,6 +91,8 @@ def warehouse_port(tmp_path_factory):
                 str(folder),
                 "--port",
                 str(port),
+                "--request-log",
+                str(folder / "warehouse-requests.log"),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -105,6 +107,7 @@ def warehouse_port(tmp_path_factory):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"fakesnow server did not answer on port {port} within 30 s")
             time.sleep(0.2)
+        WAREHOUSE_REQUEST_LOGS[port] = folder / "warehouse-requests.log"
         yield port
     finally:
         process.terminate()
@@ -113,6 +116,15 @@ def warehouse_port(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+WAREHOUSE_REQUEST_LOGS: dict[int, Path] = {}  # port -> the module warehouse's request log (one line per request)
+
+
+@pytest.fixture
+def warehouse_requests(warehouse_port) -> Path:
+    """The request log of the module's own warehouse: what a test counts to prove it sent nothing."""
+    return WAREHOUSE_REQUEST_LOGS[warehouse_port]
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def mongo_ids(stack) -> set[str]:
         return {document_key(d["_id"]) for d in collection.find({}, {"_id": 1})}
 
 
-def ingest(stack, *defs, config: dict | None = None) -> dg.ExecuteInProcessResult:
+def ingest(stack, *defs, config: dict | None = None, instance: dg.DagsterInstance | None = None):
     """Materialize the ingestion assets up to bronze (and any assets or checks given) with this test's resources."""
     from medallion_assets.defs.bronze import assets as bronze_assets
     from medallion_assets.defs.ingestion import assets as ingestion
@@ -132,6 +132,7 @@ def ingest(stack, *defs, config: dict | None = None) -> dg.ExecuteInProcessResul
         resources=stack,
         run_config={"ops": config or {}},
         raise_on_error=False,
+        instance=instance,  # the sensors read the cursor mirror from the instance the run recorded it in
     )
 
 

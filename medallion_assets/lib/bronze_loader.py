@@ -29,11 +29,13 @@ from confluent_kafka import KafkaError
 from pydantic import Field
 
 from medallion_assets.lib import warehouse
-from medallion_assets.lib.bronze_stream import BrokerWatch, PartitionReaders, Publisher
+from medallion_assets.lib.bronze_stream import BrokerWatch, PartitionReaders, PositionMirror, Publisher
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 
 CONSUMER_NAME = "bronze_real_estate"
+# the Kafka consumer group bronze reads as; its committed offsets mirror the warehouse's positions (PositionMirror)
+GROUP_ID = f"medallion-{CONSUMER_NAME}"
 STAGE = "RAW_DB.LANDING.BRONZE_STAGE"
 
 ROW_SCHEMA = pa.schema(
@@ -278,11 +280,13 @@ def load_topic(conn, kafka: KafkaResource, source: str, config: BronzeConfig, lo
         report.rejects += batch.reject_count
         report.batches += 1
         report.positions.update(batch.next_offsets)
+        mirror.commit(report.positions)  # after the warehouse committed, never before
         if log:
             log.info(f"published batch {report.batches}: {batch.row_count} rows, {batch.reject_count} rejects")
 
     watch = BrokerWatch(kafka)
-    readers = PartitionReaders(kafka, f"medallion-{CONSUMER_NAME}", positions, watch)
+    mirror = PositionMirror(kafka, GROUP_ID, log)
+    readers = PartitionReaders(kafka, GROUP_ID, positions, watch)
     try:
         with tempfile.TemporaryDirectory(prefix="bronze-") as tmp:
             publisher = Publisher(lambda batch: publish_batch(batch, Path(tmp)))
@@ -324,8 +328,11 @@ def load_topic(conn, kafka: KafkaResource, source: str, config: BronzeConfig, lo
                     if not batch.size and (caught_up or idle or budget <= 0):
                         publisher.finish()
                         report.publish_wait_s = publisher.waited_s
+                        if not report.batches:  # a run that loaded nothing still repairs a stale or wiped mirror
+                            mirror.commit(report.positions)
                         return report
             finally:
                 publisher.abandon()  # a no-op after finish(); on a failure, nothing after the batch in progress
     finally:
         readers.close()
+        mirror.close()

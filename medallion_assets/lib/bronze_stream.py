@@ -6,6 +6,8 @@
 - `Publisher`: a thread that publishes batches (Parquet, PUT, COPY, commit) strictly in order, one at
   a time, while the next batch is read. It stops at the first failure: no later batch is published
   after one that failed, so the positions in the warehouse never skip a message.
+- `PositionMirror`: the positions the warehouse holds, committed as the consumer group's offsets after each
+  warehouse commit, so kafka_backlog_sensor sees the backlog without waking the warehouse.
 """
 
 from __future__ import annotations
@@ -53,6 +55,38 @@ class BrokerWatch:
                 f"into bronze ({self.all_down}); the batch in progress was not published, rerun once it answers"
             ) from None
         self.all_down = None
+
+
+class PositionMirror:
+    """Bronze's positions, mirrored as `group_id`'s committed offsets after each warehouse commit.
+
+    The warehouse (KAFKA_OFFSETS) stays the only truth bronze loads from; this copy only tells
+    kafka_backlog_sensor whether there is a backlog. A commit that fails (the broker went away just then) leaves
+    the mirror behind, which costs at most one run that finds nothing new, so it is logged, never raised."""
+
+    def __init__(self, kafka: KafkaResource, group_id: str, log=None):
+        self.kafka, self.group_id, self.log = kafka, group_id, log
+        self.consumer = None
+
+    def commit(self, positions: dict[int, int]) -> bool:
+        try:
+            if self.consumer is None:
+                self.consumer = self.kafka.consumer(self.group_id)
+            self.kafka.commit_offsets(self.consumer, positions)
+            return True
+        except KafkaException as exc:
+            if self.log:
+                self.log.warning(
+                    f"could not mirror bronze's positions to Kafka group {self.group_id} "
+                    f"({exc.args[0].str() if exc.args else exc}); the warehouse holds them, the sensor may "
+                    "request one run that finds nothing"
+                )
+            return False
+
+    def close(self) -> None:
+        if self.consumer is not None:
+            self.consumer.close()
+            self.consumer = None
 
 
 class PartitionReaders:

@@ -68,6 +68,19 @@ def load_cursor(conn, source_name: str, topic: str) -> Cursor | None:
     return Cursor(**{k: v for k, v in row.items()}) if row else None
 
 
+def cursor_state(source_name: str, topic: str, cursor: Cursor) -> dict:
+    """The cursor as data_ingestion's materialization records it: the mirror mongo_changes_sensor reads instead
+    of the warehouse (the warehouse's copy stays the one runs resume from)."""
+    return {"source_name": source_name, "kafka_topic": topic, **cursor.__dict__}
+
+
+def cursor_from_state(state, source_name: str, topic: str) -> Cursor | None:
+    """The cursor a recorded `cursor_state` holds, or None when it is missing or for another source or topic."""
+    if not isinstance(state, dict) or (state.get("source_name"), state.get("kafka_topic")) != (source_name, topic):
+        return None
+    return Cursor(**{k: v for k, v in state.items() if k in Cursor.__dataclass_fields__})
+
+
 def live_ids(conn, topic: str) -> set[str]:
     return {r["id"] for r in warehouse.fetch_all(conn, "ingestion/live_ids", {"kafka_topic": topic})}
 

@@ -18,7 +18,7 @@ from medallion_assets.defs.ingestion import assets as ingestion
 from medallion_assets.defs.source import assets as source
 from medallion_assets.dev import seeding
 from medallion_assets.lib import warehouse
-from tests.helpers import ingest, mongo_ids, query, seed
+from tests.helpers import good, ingest, mongo_ids, query, seed
 
 BRONZE_CHECKS = [
     bronze_checks.bronze_offsets_unique,
@@ -302,7 +302,7 @@ def test_clear_errors_for_bad_settings_and_unreachable_services(stack, monkeypat
     with pytest.raises(MedallionError, match="MEDALLION_EMBEDDED=kafka,mongo"):  # a mix only when spelled out
         build_resources()
     monkeypatch.setenv("MEDALLION_EMBEDDED", "mongo,kafka")
-    with pytest.raises(MedallionError, match="SNOWFLAKE_USER, SNOWFLAKE_PASSWORD must be set"):
+    with pytest.raises(MedallionError, match="SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH"):
         build_resources()
     monkeypatch.delenv("SNOWFLAKE_ACCOUNT")
     monkeypatch.setenv("MEDALLION_EMBEDDED", "mongo,snowflake")
@@ -338,7 +338,7 @@ def test_clear_errors_for_bad_settings_and_unreachable_services(stack, monkeypat
     assert "MongoDB at mongodb://127.0.0.1:1 is unreachable" in str(failure.event_specific_data.error)
 
 
-def test_busy_port_and_dead_server_are_clear_errors(services_home, tmp_path):
+def test_busy_port_and_dead_server_are_clear_errors(services_home, tmp_path, monkeypatch):
     import socket
 
     from medallion_assets.dev import services
@@ -353,6 +353,17 @@ def test_busy_port_and_dead_server_are_clear_errors(services_home, tmp_path):
         )
         with pytest.raises(MedallionError, match=rf"127.0.0.1:{busy} is already in use.*mongo.log"):
             services.up(ports, tmp_path)
+    # a server that dies as it starts (here: a stand-in command that exits with 3): named, with its code and log
+    ports = services.free_ports()
+    dead = tmp_path / "dead"
+    monkeypatch.setattr(
+        services,
+        "_command",
+        lambda name, home, ports: ([sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ)),
+    )
+    with pytest.raises(MedallionError) as raised:
+        services.up(ports, dead)
+    assert str(raised.value) == f"embedded mongo exited at start with code 3; see its log {dead / 'logs' / 'mongo.log'}"
 
 
 def test_watermark_mode_ships_new_and_changed_documents_but_cannot_see_deletes(stack):
@@ -373,3 +384,58 @@ def test_watermark_mode_ships_new_and_changed_documents_but_cannot_see_deletes(s
     assert len(rows) == 200 + 3 + 5
     assert not [r for r in rows if r[1] == "d"]  # the weaker mode: deletes are invisible
     assert ingest(stack, config=config).success and len(bronze_rows(stack)) == 208  # and nothing twice
+
+
+def test_silver_matches_source_passes_when_silver_holds_every_source_id_and_fails_naming_the_difference(stack):
+    from medallion_assets.defs.silver import assets as silver_assets
+    from medallion_assets.defs.silver import checks as silver_checks
+
+    def check():
+        result = silver_checks.silver_matches_source(
+            mongo=stack["mongo"], kafka=stack["kafka"], snowflake=stack["snowflake"]
+        )
+        return result.passed, {k: v.value for k, v in result.metadata.items()}
+
+    # an int id and string ids (the embedded MongoDB stores _id as text, so unlike MongoDB it refuses the int 42
+    # and the string "42" side by side: tests/unit/test_cdc.py shows they get two keys)
+    with stack["mongo"].get_collection() as collection:
+        collection.insert_many([{"_id": 42, **good(1e9)}, {"_id": "41", **good(2e9)}, {"_id": "x", **good(3e9)}])
+    assert ingest(stack, silver_assets.silver_real_estate).success
+    prices = dict(
+        query(
+            stack,
+            "SELECT id AS id, price AS price FROM STAGING_DB.CLEANED.SILVER_REAL_ESTATE WHERE kafka_topic = %(t)s",
+            {"t": stack["kafka"].topic},
+        )
+    )
+    assert prices == {"~num:42": 1e9, "41": 2e9, "x": 3e9}
+    assert check() == (
+        True,
+        {
+            "source_ids": 3,
+            "silver_ids": 3,
+            "missing_from_silver": 0,
+            "not_in_source": 0,
+            "missing_examples": [],
+            "not_in_source_examples": [],
+        },
+    )
+    # changed in MongoDB and not shipped yet: one id deleted, one added (string ids: the embedded MongoDB's change
+    # stream hands an int _id out as its text, where MongoDB keeps its type)
+    with stack["mongo"].get_collection() as collection:
+        collection.delete_one({"_id": "41"})
+        collection.insert_one({"_id": "y", **good(4e9)})
+    assert check() == (
+        False,
+        {
+            "source_ids": 3,
+            "silver_ids": 3,
+            "missing_from_silver": 1,
+            "not_in_source": 1,
+            "missing_examples": ["y"],
+            "not_in_source_examples": ["41"],
+        },
+    )
+    # shipped: they agree again
+    assert ingest(stack, silver_assets.silver_real_estate).success
+    assert check()[0] is True, check()

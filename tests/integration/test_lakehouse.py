@@ -298,3 +298,32 @@ def test_medallion_lakehouse_show_reads_the_current_or_an_earlier_snapshot(
     ]
     assert cli.main(["lakehouse", "show", "gold_nope"]) == 1
     assert "no lakehouse table 'gold_nope'; published are gold_ml_features" in capsys.readouterr().err
+
+
+def test_the_asset_honours_keep_snapshot_days(conn, snowflake_resource, lake):
+    """keep_snapshot_days (run config of each lakehouse asset): by default (30 days) a publication expires nothing
+    younger; set to 0 it expires every snapshot but the one it just made."""
+    resources = {"snowflake": snowflake_resource, "lakehouse": lake}
+    trends = next(a for a in LAKEHOUSE if a.key == dg.AssetKey("lakehouse_gold_price_trends"))
+    add_bronze(conn, [(f"keep-{i}", good((i + 1) * 1e9)) for i in range(5)])
+    silver.refresh_silver(conn, "keep-1")
+
+    def publish_trends(**config) -> dict:
+        run_config = {"ops": {"lakehouse_gold_price_trends": {"config": config}}} if config else None
+        result = dg.materialize(
+            [gold_assets.gold_tables, trends], resources=resources, selection=[trends.key], run_config=run_config
+        )
+        (event,) = result.get_asset_materialization_events()
+        return {
+            k: v.value for k, v in event.materialization.metadata.items() if k in ("snapshots_expired", "files_deleted")
+        }
+
+    assert dg.materialize([gold_assets.gold_tables], resources=resources).success
+    assert publish_trends() == {"snapshots_expired": 0, "files_deleted": 0}
+    assert publish_trends() == {"snapshots_expired": 0, "files_deleted": 0}  # two snapshots, both kept
+    table = lakehouse.load(lake.catalog(), lake.namespace, lakehouse.published("gold_price_trends"))
+    assert len(table.snapshots()) == 2
+    expired = publish_trends(keep_snapshot_days=0)
+    assert expired["snapshots_expired"] == 2 and expired["files_deleted"] > 0
+    table = table.refresh()
+    assert [s.snapshot_id for s in table.snapshots()] == [table.current_snapshot().snapshot_id]

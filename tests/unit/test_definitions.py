@@ -49,16 +49,16 @@ def describe(definitions: dg.Definitions) -> dict:
     }
 
 
-def test_definitions_match_the_committed_snapshot():
-    current = describe(defs)
-    if os.environ.get("UPDATE_SNAPSHOT"):
-        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
-    assert current == json.loads(SNAPSHOT.read_text())
-
-
-def test_definitions_load():
+def test_definitions_load_and_match_the_committed_snapshot():
+    """Every asset key, check (and whether it blocks), job, sensor and schedule (with its cron), as committed.
+    With UPDATE_SNAPSHOT=1 a difference rewrites the file and still fails, so an update is never a pass."""
     dg.Definitions.validate_loadable(defs)
-    assert len(defs.resolve_asset_graph().asset_check_keys) > 0
+    current = describe(defs)
+    committed = json.loads(SNAPSHOT.read_text())
+    if current != committed and os.environ.get("UPDATE_SNAPSHOT"):
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        raise AssertionError(f"{SNAPSHOT.name} rewritten: review its diff, commit it, run the test again")
+    assert current == committed
 
 
 def test_loading_the_definitions_leaves_plotting_and_model_libraries_unimported():
@@ -72,3 +72,22 @@ def test_loading_the_definitions_leaves_plotting_and_model_libraries_unimported(
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_dg_check_defs_passes_from_the_repository_root():
+    """README: `dg check defs` works from the repository root ([tool.dg] in pyproject.toml)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "VIRTUAL_ENV": sys.prefix, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "All definitions loaded successfully." in done.stdout + done.stderr

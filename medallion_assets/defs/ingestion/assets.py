@@ -11,11 +11,21 @@ from pymongo.errors import PyMongoError
 
 from medallion_assets.defs.source.assets import SOURCE_ASSET_KEY
 from medallion_assets.lib import warehouse
-from medallion_assets.lib.cdc import ChangeReader, HistoryLost, KafkaSender, live_ids, load_cursor, save_cursor
+from medallion_assets.lib.cdc import (
+    ChangeReader,
+    HistoryLost,
+    KafkaSender,
+    cursor_state,
+    live_ids,
+    load_cursor,
+    save_cursor,
+)
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource, redact_uri
 from medallion_assets.lib.prefetch import read_ahead
+
+CURSOR_STATE = "cdc_cursor_state"  # metadata key of the mirrored cursor (read by defs/ingestion/sensors.py)
 
 
 class IngestionConfig(dg.Config):
@@ -111,6 +121,8 @@ def data_ingestion(
             "batches": dg.MetadataValue.int(batches),
             "cursor": dg.MetadataValue.text(cursor.describe()),
             "cdc_phase": dg.MetadataValue.text(cursor.phase),
+            # the cursor saved last, mirrored for mongo_changes_sensor (the warehouse's copy is the one runs use)
+            CURSOR_STATE: dg.MetadataValue.json(cursor_state(mongo.source_name, kafka.topic, cursor)),
             "documents_sent_total": dg.MetadataValue.int(cursor.documents_sent),
             "kafka_topic": dg.MetadataValue.text(kafka.topic),
             "messages_per_second": dg.MetadataValue.float(round(sent / elapsed, 1) if elapsed else 0.0),
