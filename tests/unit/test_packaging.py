@@ -63,7 +63,9 @@ def test_every_sql_file_ships_in_the_package(wheel):
     expected = {f"medallion_assets/sql/{p.relative_to(REPO / 'sql').as_posix()}" for p in (REPO / "sql").rglob("*.sql")}
     assert expected, "no SQL files found in the repository's sql/ folder"
     shipped = {n for n in wheel.namelist() if n.startswith("medallion_assets/sql/") and n.endswith(".sql")}
-    assert sorted(expected - shipped) == [], "SQL files missing from the wheel"
+    assert sorted(expected - shipped) == [], (
+        "SQL files missing from the wheel: list their sql/ subfolder in pyproject.toml"
+    )
     assert sorted(shipped - expected) == [], "SQL files in the wheel that are not in sql/"
     assert "medallion_assets/sql/__init__.py" in wheel.namelist()
 
