@@ -16,6 +16,7 @@ from dagster_snowflake import SnowflakeResource
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
+from medallion_assets.lib.session import run_scoped
 from medallion_assets.lib.settings import Ports, embedded_services, embedded_snowflake_args
 
 
@@ -96,7 +97,8 @@ def snowflake_resource() -> SnowflakeResource:
 
 
 def build_resources() -> dict:
-    return {"mongo": mongo_resource(), "kafka": kafka_resource(), "snowflake": snowflake_resource()}
+    # The runs' warehouse resource keeps one session per run (lib/session.py); the CLI uses snowflake_resource().
+    return {"mongo": mongo_resource(), "kafka": kafka_resource(), "snowflake": run_scoped(snowflake_resource())}
 
 
 def resolved(resource: dg.ConfigurableResource):

@@ -23,6 +23,15 @@ from snowflake.connector.errors import DatabaseError, Error, OperationalError
 
 from medallion_assets.lib import settings
 from medallion_assets.lib.errors import MedallionError, MissingObject, ServiceUnavailable
+from medallion_assets.lib.session import (
+    Session,
+    SessionSnowflakeResource,
+    connection_lost,
+    refused_before_running,
+    safe_to_repeat,
+    timed_out,
+    timeout_s,
+)
 
 # The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
 # (see [tool.setuptools] in pyproject.toml); found through the import system, never by path walking.
@@ -64,42 +73,76 @@ def setup_statements() -> list[tuple[str, str]]:
 
 
 @contextmanager
-def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator[SnowflakeConnection]:
+def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator[Session]:
     """An autocommit connection; use `transaction` for atomic groups of statements.
 
+    Inside a run (`SessionSnowflakeResource`, lib/session.py) every block shares the run's one session, which
+    stays open after the block; a block that failed because the warehouse went away drops it, so the next one
+    logs in again. Elsewhere (a plain SnowflakeResource) the block opens a session and closes it at its end.
     `schema` ("DB.SCHEMA", one of ours) becomes the session's current schema: MERGE and
     COPY with a transformation need a current database on the embedded warehouse.
     """
+    shared = isinstance(snowflake, SessionSnowflakeResource)
+    conn = snowflake.run_session() if shared else Session(snowflake)
     try:
-        context = snowflake.get_connection()
-        conn = context.__enter__()
+        conn.raw  # noqa: B018 - the login, if this session has none yet
         if schema is not None:
-            conn.cursor().execute(_with_names("USE SCHEMA {schema}", {"schema": schema}))
+            execute_text(conn, _with_names("USE SCHEMA {schema}", {"schema": schema}), "USE SCHEMA")
     except (DatabaseError, OperationalError) as exc:
-        raise ServiceUnavailable(
-            f"Snowflake is unreachable or refused the login ({type(exc).__name__}: {exc.msg}); check the "
-            "SNOWFLAKE_* variables, or run `medallion services up` for the embedded warehouse",
-            service="Snowflake",
-        ) from None
+        conn.discard()
+        raise _login_failed(snowflake, exc) from None
     try:
         yield conn
     except BaseException as exc:
-        context.__exit__(type(exc), exc, exc.__traceback__)
+        if shared:
+            if isinstance(exc, (ServiceUnavailable, Error)) or getattr(conn, "_medallion_transaction", False):
+                conn.discard()  # dead, or in an unknown state: the next block logs in again
+        else:
+            conn.discard()
         raise
     else:
-        try:
-            context.__exit__(None, None, None)  # COMMIT and close
-        except OperationalError as exc:
-            raise _unreachable(conn, "the final COMMIT", exc) from None
+        if not shared:
+            try:
+                conn.close()  # COMMIT and close
+            except OperationalError as exc:
+                raise _unreachable(conn, "the final COMMIT", exc) from None
+
+
+def _login_failed(snowflake: SnowflakeResource, exc: Error) -> ServiceUnavailable:
+    where = _where(snowflake)
+    if timed_out(exc):
+        return ServiceUnavailable(
+            f"Snowflake{where} timed out after {timeout_s(snowflake)} s while logging in; it is running but not "
+            "answering (frozen or overloaded)",
+            service="Snowflake",
+        )
+    return ServiceUnavailable(
+        f"Snowflake{where} is unreachable or refused the login ({type(exc).__name__}: {exc.msg}); check the "
+        "SNOWFLAKE_* variables, or run `medallion services up` for the embedded warehouse",
+        service="Snowflake",
+    )
+
+
+def _where(snowflake: SnowflakeResource) -> str:
+    extra = snowflake.additional_snowflake_connection_args or {}
+    return f" at {extra['host']}:{extra['port']}" if "host" in extra and "port" in extra else ""
 
 
 def server_name(conn: SnowflakeConnection) -> str:
     """The warehouse as a person knows it (host and port, never credentials)."""
+    if isinstance(conn, Session):
+        return conn.server  # without logging in again
     return f"Snowflake at {conn.host}:{conn.port}"
 
 
 def _unreachable(conn: SnowflakeConnection, what: str, exc: Error) -> MedallionError:
     """A lost or refused connection in the middle of a step, as one line that names the server."""
+    if timed_out(exc):
+        return ServiceUnavailable(
+            f"{server_name(conn)} timed out after {getattr(conn, 'timeout_s', 60)} s during {what} (running but "
+            "not answering: frozen or overloaded); statements already committed stay, rerun the step once it answers",
+            service="Snowflake",
+        )
     detail = (exc.msg or str(exc)).splitlines()[0]
     if "Connection refused" in detail:
         detail = "connection refused"
@@ -132,13 +175,71 @@ def execute(
     names: Mapping[str, str] | None = None,
 ):
     """Run ``sql/<name>.sql`` with bound parameters; returns the cursor."""
+    return execute_text(conn, _with_names(load_sql(name), names), f"sql/{name}.sql", params)
+
+
+def execute_text(conn, statement: str, what: str, params: Mapping[str, Any] | None = None):
+    """Run one statement; when its session died (the warehouse restarted, the session expired, the connection
+    was reset) log in again and send it once more where that is safe: the server refused it unrun (401,
+    390114), or it changes nothing. Inside a transaction nothing is repeated (the transaction died with the
+    session): the failure is an outage, and the step is rerun."""
+    in_transaction = getattr(conn, "_medallion_transaction", False)
     try:
-        return conn.cursor().execute(_with_names(load_sql(name), names), params or None)
-    except OperationalError as exc:  # the server went away (or the network): not a fault of the SQL
-        raise _unreachable(conn, f"sql/{name}.sql", exc) from None
+        cursor = conn.cursor().execute(statement, params or None)
     except Error as exc:
-        kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
-        raise kind(f"SQL sql/{name}.sql failed: {exc.msg}") from exc
+        unrun, lost = refused_before_running(exc), connection_lost(exc)
+        # In a transaction that already holds a statement, the transaction died with the session: not repeatable.
+        if not (unrun or lost) or not isinstance(conn, Session) or (in_transaction and conn.__dict__.get("_tx_ran")):
+            raise _failed(conn, what, exc) from None
+    else:
+        if in_transaction:
+            conn._tx_ran = True
+        return cursor
+    if not (unrun or safe_to_repeat(statement)):
+        conn.discard()  # the next block logs in again
+        raise ServiceUnavailable(
+            f"{conn.server} lost the connection during {what}, which may have run and is not safe to repeat; "
+            "rerun the step",
+            service="Snowflake",
+        )
+    try:
+        conn.reopen()
+        if in_transaction:  # its BEGIN died with the old session, before anything ran in it
+            conn.cursor().execute("BEGIN")
+            conn._medallion_transaction = True
+    except Error as exc:
+        conn.discard()
+        raise _login_failed_during(conn, what, exc) from None
+    try:
+        cursor = conn.cursor().execute(statement, params or None)
+    except Error as exc:
+        raise _failed(conn, what, exc) from None
+    if in_transaction:
+        conn._tx_ran = True
+    return cursor
+
+
+def _login_failed_during(conn: Session, what: str, exc: Error) -> ServiceUnavailable:
+    if timed_out(exc):
+        detail = f"timed out after {conn.timeout_s} s"
+    elif refused_before_running(exc):
+        detail = "connection refused"
+    else:
+        detail = (exc.msg or str(exc)).splitlines()[0][:200]
+    return ServiceUnavailable(
+        f"{conn.server} stopped answering during {what} and a new login failed ({detail}); statements already "
+        "committed stay, rerun the step once it answers",
+        service="Snowflake",
+    )
+
+
+def _failed(conn, what: str, exc: Error) -> MedallionError:
+    if isinstance(exc, OperationalError) or refused_before_running(exc) or connection_lost(exc):
+        return _unreachable(conn, what, exc)  # the server went away (or the network): not a fault of the SQL
+    kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
+    error = kind(f"SQL {what} failed: {exc.msg}")
+    error.__cause__ = exc
+    return error
 
 
 def fetch_all(
@@ -176,9 +277,8 @@ def transaction(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
     if getattr(conn, "_medallion_transaction", False):
         yield conn
         return
-    cursor = conn.cursor()
-    _control(conn, cursor, "BEGIN")
-    conn._medallion_transaction = True
+    execute_text(conn, "BEGIN", "BEGIN")  # on a new session when the run's one had died: nothing is lost yet
+    conn._medallion_transaction, conn._tx_ran = True, False
     try:
         yield conn
     except ServiceUnavailable:
@@ -187,19 +287,21 @@ def transaction(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
     except BaseException:
         conn._medallion_transaction = False
         try:
-            cursor.execute("ROLLBACK")
+            conn.cursor().execute("ROLLBACK")
         except Error:
             pass  # keep the error that made us roll back; an unfinished transaction never commits
         raise
     conn._medallion_transaction = False
-    _control(conn, cursor, "COMMIT")
+    _control(conn, conn.cursor(), "COMMIT")
 
 
 def _control(conn: SnowflakeConnection, cursor, statement: str) -> None:
     try:
         cursor.execute(statement)
-    except OperationalError as exc:
-        raise _unreachable(conn, statement, exc) from None
+    except Error as exc:
+        if isinstance(exc, OperationalError) or refused_before_running(exc) or connection_lost(exc):
+            raise _unreachable(conn, statement, exc) from None
+        raise
 
 
 def merge_in_transaction() -> bool:
