@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
+from medallion_assets.defs.unchanged import kept_or_new_version
 from medallion_assets.lib import charts, warehouse
 from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
 from medallion_assets.lib.metadata import column_schema, md_table
@@ -116,6 +117,9 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake
         + f" ({elapsed:.1f}s)"
     )
 
+    def changed(table: str) -> bool:
+        return any(tables[table][kind] for kind in ("inserted", "updated", "deleted"))
+
     def changes(table: str) -> dict:
         counts = tables[table]
         return {
@@ -130,6 +134,7 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake
         by_dimension.setdefault(row["dimension"], {})[row["category"]] = int(row["listings"])
     yield dg.MaterializeResult(
         asset_key="gold_ml_features",
+        data_version=kept_or_new_version(context, "gold_ml_features", changed("ml_features")),
         metadata={
             **changes("ml_features"),
             "min_quality_score": dg.MetadataValue.float(config.min_quality_score),
@@ -141,6 +146,7 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake
     )
     yield dg.MaterializeResult(
         asset_key="gold_market_analytics",
+        data_version=kept_or_new_version(context, "gold_market_analytics", changed("market_analytics")),
         metadata={
             **changes("market_analytics"),
             "largest_groups": dg.MetadataValue.md(md_table(market_preview)),
@@ -153,5 +159,6 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake
     )
     yield dg.MaterializeResult(
         asset_key="gold_price_trends",
+        data_version=kept_or_new_version(context, "gold_price_trends", changed("price_trends")),
         metadata={**changes("price_trends"), "latest_months": dg.MetadataValue.md(md_table(trends_preview))},
     )

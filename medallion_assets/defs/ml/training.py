@@ -4,7 +4,8 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.lib import charts, ml_model, warehouse
+from medallion_assets.defs.unchanged import retrain_not_due, skipped_unchanged
+from medallion_assets.lib import charts, ml_model, settings, warehouse
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import (
@@ -94,6 +95,11 @@ _REGISTRY_COLUMNS = column_schema(
     ],
 )
 def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, snowflake: SnowflakeResource):
+    reason = retrain_not_due(context, GOLD_ASSET, settings.retrain_change_share())
+    if reason:  # the retraining policy (defs/unchanged.py): the champion stays, no new version
+        for key in ("price_model", "model_registry", "feature_importance"):
+            yield skipped_unchanged(key, reason)
+        return
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
         try:
             report = train_price_model(conn, config, log=context.log)
