@@ -170,7 +170,7 @@ def failed_upstream_of_pulse(defs: dg.Definitions, result) -> list[str]:
 
 
 def run_pulse_days(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = False):
-    """The partitioned market pulse, one run per stale event day (dev/pulse_runs.py)."""
+    """The partitioned market pulse, one run per range of stale event days (dev/pulse_runs.py)."""
     from medallion_assets.dev.pulse_runs import run_pulse
 
     run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}

@@ -20,6 +20,9 @@ from typing import Any
 
 from dagster_snowflake import SnowflakeResource
 from pydantic import PrivateAttr
+from snowflake.connector.errors import Error
+
+from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
 
 # Snowflake's codes for a session the server no longer knows: expired, or its token not valid (a restarted server).
 SESSION_GONE_ERRNOS = (390111, 390112, 390114, 290401)
@@ -144,6 +147,52 @@ def safe_to_repeat(statement: str) -> bool:
     lines = [line for line in statement.strip().splitlines() if not line.strip().startswith("--")]
     words = " ".join(lines).split(None, 1)
     return bool(words) and words[0].upper() in _READ_ONLY
+
+
+def server_name(conn) -> str:
+    """The warehouse as a person knows it (host and port, never credentials)."""
+    if isinstance(conn, Session):
+        return conn.server  # without logging in again
+    return f"Snowflake at {conn.host}:{conn.port}"
+
+
+def unreachable(conn, what: str, exc: Error) -> MedallionError:
+    """A lost or refused connection in the middle of a step, as one line that names the server."""
+    if timed_out(exc):
+        return ServiceUnavailable(
+            f"{server_name(conn)} timed out after {getattr(conn, 'timeout_s', 60)} s during {what} (running but "
+            "not answering: frozen or overloaded); statements already committed stay, rerun the step once it answers",
+            service="Snowflake",
+        )
+    detail = (exc.msg or str(exc)).splitlines()[0]
+    if "Connection refused" in detail:
+        detail = "connection refused"
+    elif len(detail) > 200:
+        detail = detail[:200] + "..."
+    return ServiceUnavailable(
+        f"{server_name(conn)} stopped answering during {what} ({detail}); statements already committed stay, "
+        "rerun the step once it answers",
+        service="Snowflake",
+    )
+
+
+def login_failed_during(conn: Session, what: str, exc: Error) -> ServiceUnavailable:
+    if timed_out(exc):
+        detail = f"timed out after {conn.timeout_s} s"
+    elif refused_before_running(exc):
+        detail = "connection refused"
+    else:
+        detail = (exc.msg or str(exc)).splitlines()[0][:200]
+    return ServiceUnavailable(
+        f"{conn.server} stopped answering during {what} and a new login failed ({detail}); statements already "
+        "committed stay, rerun the step once it answers",
+        service="Snowflake",
+    )
+
+
+def where(snowflake: SnowflakeResource) -> str:
+    extra = snowflake.additional_snowflake_connection_args or {}
+    return f" at {extra['host']}:{extra['port']}" if "host" in extra and "port" in extra else ""
 
 
 def _quiet_cancel_threads(args) -> None:

@@ -16,6 +16,7 @@ variables). Nothing here starts or imports a stand-in.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -40,9 +41,15 @@ SERVICE_VARIABLES = (
     "KAFKA_USERNAME",
     "KAFKA_PASSWORD",
     "KAFKA_SSL_CA_LOCATION",
+    "KAFKA_CREATE_TOPIC",
+    "KAFKA_TOPIC_PARTITIONS",
+    "KAFKA_TOPIC_REPLICATION_FACTOR",
     "SNOWFLAKE_ACCOUNT",
     "SNOWFLAKE_USER",
     "SNOWFLAKE_PASSWORD",
+    "SNOWFLAKE_PRIVATE_KEY",
+    "SNOWFLAKE_PRIVATE_KEY_PATH",
+    "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE",
     "SNOWFLAKE_ROLE",
     "SNOWFLAKE_WAREHOUSE",
     "MEDALLION_ICEBERG_CATALOG_URI",
@@ -54,17 +61,89 @@ SERVICE_VARIABLES = (
 REQUIRED = {
     "mongo": ("MONGO_URI",),
     "kafka": ("KAFKA_BOOTSTRAP_SERVERS",),
-    "snowflake": ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD"),
+    "snowflake": ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER"),
 }
+# ... and one credential of these (lib/snowflake_auth.py): a key pair for services, a password for people.
+SNOWFLAKE_CREDENTIALS = ("SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_PASSWORD")
 DEFAULT_PORTS = {"mongo": 37017, "s3": 39000, "kafka": 39092, "snowflake": 38080}
 
-# Credentials of the embedded warehouse; it checks none, so they are not secrets.
+# The quality bar: a silver listing with data_quality_score at least this (and a price > 0) is in the gold
+# population; the silver quality gate counts the listings that reach it. One setting read by the silver check,
+# the gold asset and the gold check (and lib/silver's run log), so they cannot disagree.
+MIN_QUALITY_SCORE_VARIABLE = "MEDALLION_MIN_QUALITY_SCORE"
+DEFAULT_MIN_QUALITY_SCORE = 0.6
+
+# The market pulse (lib/pulse.py): how late a change may arrive and still count for its day, the first event day
+# with a partition, and how many event days one pulse run covers at most (catch-up in ranges).
+PULSE_LATENESS_VARIABLE = "MEDALLION_PULSE_LATENESS_DAYS"
+PULSE_START_VARIABLE = "MEDALLION_PULSE_START_DATE"
+PULSE_DAYS_PER_RUN_VARIABLE = "MEDALLION_PULSE_DAYS_PER_RUN"
+DEFAULT_PULSE_LATENESS_DAYS = 7
+MAX_PULSE_LATENESS_DAYS = 366
+DEFAULT_PULSE_START_DATE = "2025-01-01"
+DEFAULT_PULSE_DAYS_PER_RUN = 31
+MAX_PULSE_DAYS_PER_RUN = 366
+
+# Credentials of the embedded warehouse (its launcher checks them, dev/fakesnow_auth.py); local only, not secrets.
 EMBEDDED_SNOWFLAKE_ACCOUNT = "medallion"
 EMBEDDED_SNOWFLAKE_USER = "medallion"
+EMBEDDED_SNOWFLAKE_PASSWORD = "embedded"
 
 
-def _set(name: str) -> bool:
+def is_set(name: str) -> bool:
+    """The variable is set to something other than blanks."""
     return bool(os.environ.get(name, "").strip())
+
+
+def value(name: str, default: str = "") -> str:
+    """The variable's value without surrounding blanks, or `default` when it is unset or blank."""
+    return os.environ[name].strip() if is_set(name) else default
+
+
+def min_quality_score() -> float:
+    """MEDALLION_MIN_QUALITY_SCORE: the data_quality_score a silver listing needs for gold (0.0-1.0, default 0.6)."""
+    raw = os.environ.get(MIN_QUALITY_SCORE_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_MIN_QUALITY_SCORE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise MedallionError(f"{MIN_QUALITY_SCORE_VARIABLE} must be a number from 0.0 to 1.0, got {raw!r}")
+    return value
+
+
+def _whole_number(name: str, default: int, low: int, high: int, what: str) -> int:
+    raw = value(name)
+    if not raw:
+        return default
+    if not raw.isdecimal() or not low <= int(raw) <= high:
+        raise MedallionError(f"{name} must be a whole number of {what} from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
+def pulse_lateness_days() -> int:
+    """MEDALLION_PULSE_LATENESS_DAYS: whole days after its day ends that a change may still arrive (default 7)."""
+    return _whole_number(PULSE_LATENESS_VARIABLE, DEFAULT_PULSE_LATENESS_DAYS, 0, MAX_PULSE_LATENESS_DAYS, "days")
+
+
+def pulse_days_per_run() -> int:
+    """MEDALLION_PULSE_DAYS_PER_RUN: the most event days one pulse run rebuilds (default 31); a catch-up of more
+    stale days takes several runs."""
+    return _whole_number(PULSE_DAYS_PER_RUN_VARIABLE, DEFAULT_PULSE_DAYS_PER_RUN, 1, MAX_PULSE_DAYS_PER_RUN, "days")
+
+
+def pulse_start_date() -> str:
+    """MEDALLION_PULSE_START_DATE (YYYY-MM-DD): the first event day the pulse has a partition for."""
+    raw = value(PULSE_START_VARIABLE, DEFAULT_PULSE_START_DATE)
+    try:
+        parsed = dt.date.fromisoformat(raw)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.isoformat() != raw:
+        raise MedallionError(f"{PULSE_START_VARIABLE} must be a date as YYYY-MM-DD, got {raw!r}")
+    return raw
 
 
 def environment() -> str:
@@ -85,14 +164,18 @@ def embedded_services() -> frozenset[str]:
     if environment() == "production":
         if spelled:
             raise MedallionError("MEDALLION_EMBEDDED cannot be used with MEDALLION_ENV=production")
-        missing = [var for variables in REQUIRED.values() for var in variables if not _set(var)]
+        missing = [var for variables in REQUIRED.values() for var in variables if not is_set(var)]
+        if not any(is_set(var) for var in SNOWFLAKE_CREDENTIALS):
+            missing.append(
+                "SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH (a key pair; SNOWFLAKE_PASSWORD for a person)"
+            )
         if missing:
             raise MedallionError(
                 f"MEDALLION_ENV=production needs {', '.join(missing)} (see .env.example); "
                 "the embedded servers are never used in production"
             )
         return frozenset()
-    configured = {name for name, variables in REQUIRED.items() if _set(variables[0])}
+    configured = {name for name, variables in REQUIRED.items() if is_set(variables[0])}
     unconfigured = set(REQUIRED) - configured
     if spelled & configured:
         both = sorted(spelled & configured)
@@ -108,7 +191,7 @@ def embedded_services() -> frozenset[str]:
 
 
 def medallion_home() -> Path:
-    """Local state (embedded servers' data, models): $MEDALLION_HOME, else `.medallion` in the source
+    """Local state (the embedded servers' data): $MEDALLION_HOME, else `.medallion` in the source
     checkout (or in the working directory when the package is installed from a wheel)."""
     if os.environ.get("MEDALLION_HOME"):
         return Path(os.environ["MEDALLION_HOME"]).resolve()
@@ -146,12 +229,41 @@ def embedded_snowflake_args(port: int) -> dict:
     return {
         "account": EMBEDDED_SNOWFLAKE_ACCOUNT,
         "user": EMBEDDED_SNOWFLAKE_USER,
-        "password": "embedded",
+        "password": EMBEDDED_SNOWFLAKE_PASSWORD,
         "host": "127.0.0.1",
         "port": port,
         "protocol": "http",
         "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
     }
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Whether the pipeline creates its Kafka topic, and with what shape.
+
+    Embedded: created on first use (3 partitions, replication 1: one broker). Production: not created by default (a
+    managed cluster's topics are made by its owners, with the replication and min.insync.replicas the cluster
+    needs; a replication factor of 1 is refused there or breaks acks=all), so a missing topic is one clear error;
+    KAFKA_CREATE_TOPIC=true creates it with KAFKA_TOPIC_PARTITIONS and KAFKA_TOPIC_REPLICATION_FACTOR.
+    """
+
+    create: bool
+    partitions: int
+    replication_factor: int
+
+    @classmethod
+    def from_env(cls, embedded: bool) -> TopicSettings:
+        raw = os.environ.get("KAFKA_CREATE_TOPIC", "").strip().lower()
+        if raw and raw not in ("true", "false"):
+            raise MedallionError(f"KAFKA_CREATE_TOPIC must be true or false, got {raw!r}")
+        create = (raw == "true") if raw else embedded
+        numbers = {}
+        for name, default in (("KAFKA_TOPIC_PARTITIONS", 3), ("KAFKA_TOPIC_REPLICATION_FACTOR", 1 if embedded else 3)):
+            value = os.environ.get(name, "").strip() or str(default)
+            if not value.isdecimal() or int(value) < 1:
+                raise MedallionError(f"{name} must be a whole number of at least 1, got {value!r}")
+            numbers[name] = int(value)
+        return cls(create, numbers["KAFKA_TOPIC_PARTITIONS"], numbers["KAFKA_TOPIC_REPLICATION_FACTOR"])
 
 
 DEFAULT_RETRAIN_CHANGE_SHARE = 0.10

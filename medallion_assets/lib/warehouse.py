@@ -19,24 +19,37 @@ from typing import Any
 
 from dagster_snowflake import SnowflakeResource
 from snowflake.connector import SnowflakeConnection
-from snowflake.connector.errors import DatabaseError, Error, OperationalError
+from snowflake.connector.errors import (
+    BadGatewayError,
+    DatabaseError,
+    Error,
+    ForbiddenError,
+    InterfaceError,
+    OperationalError,
+    ServiceUnavailableError,
+)
 
-from medallion_assets.lib import settings
-from medallion_assets.lib.errors import MedallionError, MissingObject, ServiceUnavailable
+from medallion_assets.lib import settings, snowflake_auth
+from medallion_assets.lib.errors import AccessRefused, MedallionError, MissingObject, ServiceUnavailable
 from medallion_assets.lib.session import (
     Session,
     SessionSnowflakeResource,
     connection_lost,
+    login_failed_during,
     refused_before_running,
     safe_to_repeat,
     timed_out,
     timeout_s,
+    unreachable,
+    where,
 )
 
 # The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
 # (see [tool.setuptools] in pyproject.toml); found through the import system, never by path walking.
 SQL_PACKAGE = "medallion_assets.sql"
 OBJECT_DOES_NOT_EXIST = 2003  # Snowflake's errno for "Object ... does not exist or not authorized"
+INSUFFICIENT_PRIVILEGES = (3001,)  # "SQL access control error: Insufficient privileges to operate on ..."
+ROLE_NOT_GRANTED = (390189,)  # "Role 'X' specified in the connect string is not granted to this user"
 
 
 def sql_root():
@@ -82,15 +95,20 @@ def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator
     `schema` ("DB.SCHEMA", one of ours) becomes the session's current schema: MERGE and
     COPY with a transformation need a current database on the embedded warehouse.
     """
+    snowflake_auth.check_resource(snowflake)  # a bad key or passphrase: one line naming its variable
     shared = isinstance(snowflake, SessionSnowflakeResource)
     conn = snowflake.run_session() if shared else Session(snowflake)
     try:
-        conn.raw  # noqa: B018 - the login, if this session has none yet
-        if schema is not None:
-            execute_text(conn, _with_names("USE SCHEMA {schema}", {"schema": schema}), "USE SCHEMA")
-    except (DatabaseError, OperationalError) as exc:
+        conn.raw  # noqa: B018 - the sign-in, if this session has none yet
+    except Error as exc:
         conn.discard()
         raise _login_failed(snowflake, exc) from None
+    if schema is not None:
+        try:
+            execute_text(conn, _with_names("USE SCHEMA {schema}", {"schema": schema}), f"USE SCHEMA {schema}")
+        except MedallionError:
+            conn.discard()
+            raise
     try:
         yield conn
     except BaseException as exc:
@@ -105,54 +123,67 @@ def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator
             try:
                 conn.close()  # COMMIT and close
             except OperationalError as exc:
-                raise _unreachable(conn, "the final COMMIT", exc) from None
+                raise unreachable(conn, "the final COMMIT", exc) from None
 
 
-def _login_failed(snowflake: SnowflakeResource, exc: Error) -> ServiceUnavailable:
-    where = _where(snowflake)
+def _login_failed(snowflake: SnowflakeResource, exc: Error) -> MedallionError:
+    """A sign-in that timed out is a frozen or overloaded server, never a refused login; others: sign_in_error."""
     if timed_out(exc):
         return ServiceUnavailable(
-            f"Snowflake{where} timed out after {timeout_s(snowflake)} s while logging in; it is running but not "
-            "answering (frozen or overloaded)",
+            f"Snowflake{where(snowflake)} timed out after {timeout_s(snowflake)} s while signing in (running but "
+            "not answering: frozen or overloaded)",
             service="Snowflake",
         )
-    return ServiceUnavailable(
-        f"Snowflake{where} is unreachable or refused the login ({type(exc).__name__}: {exc.msg}); check the "
-        "SNOWFLAKE_* variables, or run `medallion services up` for the embedded warehouse",
-        service="Snowflake",
-    )
+    return sign_in_error(snowflake, exc)
 
 
-def _where(snowflake: SnowflakeResource) -> str:
-    extra = snowflake.additional_snowflake_connection_args or {}
-    return f" at {extra['host']}:{extra['port']}" if "host" in extra and "port" in extra else ""
+def _close_quietly(context) -> None:
+    try:
+        context.__exit__(None, None, None)
+    except Error:
+        pass  # the error that made us close is the one to report
 
 
-def server_name(conn: SnowflakeConnection) -> str:
-    """The warehouse as a person knows it (host and port, never credentials)."""
-    if isinstance(conn, Session):
-        return conn.server  # without logging in again
-    return f"Snowflake at {conn.host}:{conn.port}"
+def _first_line(exc: Error) -> str:
+    return (exc.msg or str(exc)).strip().splitlines()[0]
 
 
-def _unreachable(conn: SnowflakeConnection, what: str, exc: Error) -> MedallionError:
-    """A lost or refused connection in the middle of a step, as one line that names the server."""
-    if timed_out(exc):
+def credential_variable(snowflake: SnowflakeResource) -> str:
+    """The environment variable holding the credential this resource signs in with."""
+    if snowflake.private_key_path:
+        return snowflake_auth.KEY_PATH
+    if snowflake.private_key:
+        return snowflake_auth.KEY
+    if snowflake_auth.method() == "password" or "snowflake" not in settings.embedded_services():
+        return snowflake_auth.PASSWORD
+    return "the embedded password"
+
+
+def sign_in_error(snowflake: SnowflakeResource, exc: Error) -> MedallionError:
+    """A failed sign-in as one line: `ServiceUnavailable` when the warehouse could not be reached or answered with
+    a server error (an outage: wait), `AccessRefused` when it answered no (a credential, a role, a network policy:
+    someone must act)."""
+    if isinstance(exc, OperationalError | InterfaceError | ServiceUnavailableError | BadGatewayError):
         return ServiceUnavailable(
-            f"{server_name(conn)} timed out after {getattr(conn, 'timeout_s', 60)} s during {what} (running but "
-            "not answering: frozen or overloaded); statements already committed stay, rerun the step once it answers",
+            f"Snowflake is unreachable ({type(exc).__name__}: {_first_line(exc)}); check SNOWFLAKE_ACCOUNT and the "
+            "network, or run `medallion services up` for the embedded warehouse",
             service="Snowflake",
         )
-    detail = (exc.msg or str(exc)).splitlines()[0]
-    if "Connection refused" in detail:
-        detail = "connection refused"
-    elif len(detail) > 200:
-        detail = detail[:200] + "..."
-    return ServiceUnavailable(
-        f"{server_name(conn)} stopped answering during {what} ({detail}); statements already committed stay, "
-        "rerun the step once it answers",
-        service="Snowflake",
-    )
+    detail = _first_line(exc)
+    detail = re.sub(r"^(\d+( \(\w+\))?: )?(Failed to connect to DB: \S+\. )?", "", detail)
+    code = f"{exc.errno}: " if exc.errno else ""
+    if exc.errno in ROLE_NOT_GRANTED:
+        fix = f"grant role {snowflake.role} to user {snowflake.user}, or fix SNOWFLAKE_ROLE"
+    elif isinstance(exc, ForbiddenError):
+        fix = "a network policy or firewall refuses this address; ask the account administrator"
+    elif snowflake.private_key or snowflake.private_key_path:
+        fix = (
+            f"check SNOWFLAKE_USER and {credential_variable(snowflake)}, and that its public key is registered "
+            "(ALTER USER ... SET RSA_PUBLIC_KEY, see docs)"
+        )
+    else:
+        fix = f"check SNOWFLAKE_USER and {credential_variable(snowflake)}"
+    return AccessRefused(f"Snowflake refused the sign-in ({code}{detail}): {fix}", service="Snowflake")
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -209,7 +240,7 @@ def execute_text(conn, statement: str, what: str, params: Mapping[str, Any] | No
             conn._medallion_transaction = True
     except Error as exc:
         conn.discard()
-        raise _login_failed_during(conn, what, exc) from None
+        raise login_failed_during(conn, what, exc) from None
     try:
         cursor = conn.cursor().execute(statement, params or None)
     except Error as exc:
@@ -219,23 +250,15 @@ def execute_text(conn, statement: str, what: str, params: Mapping[str, Any] | No
     return cursor
 
 
-def _login_failed_during(conn: Session, what: str, exc: Error) -> ServiceUnavailable:
-    if timed_out(exc):
-        detail = f"timed out after {conn.timeout_s} s"
-    elif refused_before_running(exc):
-        detail = "connection refused"
-    else:
-        detail = (exc.msg or str(exc)).splitlines()[0][:200]
-    return ServiceUnavailable(
-        f"{conn.server} stopped answering during {what} and a new login failed ({detail}); statements already "
-        "committed stay, rerun the step once it answers",
-        service="Snowflake",
-    )
-
-
 def _failed(conn, what: str, exc: Error) -> MedallionError:
     if isinstance(exc, OperationalError) or refused_before_running(exc) or connection_lost(exc):
-        return _unreachable(conn, what, exc)  # the server went away (or the network): not a fault of the SQL
+        return unreachable(conn, what, exc)  # the server went away (or the network): not a fault of the SQL
+    if exc.errno in INSUFFICIENT_PRIVILEGES or exc.sqlstate == "42501":
+        return AccessRefused(
+            f"SQL {what} was refused: {_first_line(exc)}; grant the pipeline's role what the statement "
+            "needs (see docs: the grants `medallion doctor` checks)",
+            service="Snowflake",
+        )
     kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
     error = kind(f"SQL {what} failed: {exc.msg}")
     error.__cause__ = exc
@@ -300,7 +323,7 @@ def _control(conn: SnowflakeConnection, cursor, statement: str) -> None:
         cursor.execute(statement)
     except Error as exc:
         if isinstance(exc, OperationalError) or refused_before_running(exc) or connection_lost(exc):
-            raise _unreachable(conn, statement, exc) from None
+            raise unreachable(conn, statement, exc) from None
         raise
 
 

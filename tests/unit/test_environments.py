@@ -10,7 +10,7 @@ import pytest
 from medallion_assets import cli
 from medallion_assets.defs.resources import build_resources
 from medallion_assets.lib.errors import MedallionError
-from medallion_assets.lib.settings import REQUIRED, embedded_services
+from medallion_assets.lib.settings import embedded_services
 
 PRODUCTION = {
     "MONGO_URI": "mongodb://reader:s3cret@mongo.example.com:27017",
@@ -19,15 +19,6 @@ PRODUCTION = {
     "SNOWFLAKE_USER": "loader",
     "SNOWFLAKE_PASSWORD": "s3cret",
 }
-
-
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for name in ("MEDALLION_ENV", "MEDALLION_EMBEDDED", *[v for vs in REQUIRED.values() for v in vs]):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MEDALLION_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return monkeypatch
 
 
 @pytest.fixture
@@ -61,13 +52,22 @@ def test_production_with_every_setting_uses_no_embedded_service(clean_env):
     assert "127.0.0.1" not in repr(resources)
 
 
-@pytest.mark.parametrize("missing", ["MONGO_URI", "KAFKA_BOOTSTRAP_SERVERS", "SNOWFLAKE_PASSWORD"])
+@pytest.mark.parametrize("missing", ["MONGO_URI", "KAFKA_BOOTSTRAP_SERVERS", "SNOWFLAKE_USER"])
 def test_production_names_the_missing_variable(clean_env, missing):
     for name, value in PRODUCTION.items():
         if name != missing:
             clean_env.setenv(name, value)
     clean_env.setenv("MEDALLION_ENV", "production")
     with pytest.raises(MedallionError, match=f"MEDALLION_ENV=production needs {missing} "):
+        build_resources()
+
+
+def test_production_refuses_a_snowflake_user_without_key_or_password(clean_env):
+    for name, value in PRODUCTION.items():
+        if name != "SNOWFLAKE_PASSWORD":
+            clean_env.setenv(name, value)
+    clean_env.setenv("MEDALLION_ENV", "production")
+    with pytest.raises(MedallionError, match="needs SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH"):
         build_resources()
 
 
