@@ -114,6 +114,14 @@ def run_scoped(resource: SnowflakeResource) -> SessionSnowflakeResource:
     return SessionSnowflakeResource(**resource._get_non_default_public_field_values())
 
 
+def outside_a_run(resource):
+    """A resource to initialize outside a run (its session per `connect` block): the plain SnowflakeResource for
+    a run-scoped one, which only Dagster's run lifecycle may set up and tear down; any other resource as it is."""
+    if isinstance(resource, SessionSnowflakeResource):
+        return SnowflakeResource(**resource._get_non_default_public_field_values())
+    return resource
+
+
 def refused_before_running(exc: BaseException) -> bool:
     """The server answered that it does not know the session (restarted, expired): it ran nothing of the
     request, so any statement outside a transaction may be sent again on a new session."""
