@@ -161,6 +161,27 @@ def _dev(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    """The analysts' dashboard (Streamlit) against the configured or embedded warehouse and Dagster instance."""
+    import os
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    from medallion_assets.dev import pipeline, services
+
+    if find_spec("streamlit") is None:
+        raise MedallionError("the dashboard needs the `dashboard` extra: pip install 'medallion-assets[dashboard]'")
+    if pipeline.embedded_needed():
+        services.up()
+    pipeline.dagster_home()
+    app = Path(__file__).parent / "dashboard" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host]
+    command += ["--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"dashboard on http://{args.host}:{args.port}", flush=True)
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medallion", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=_dev)
+    dash = sub.add_parser("dashboard", help="the analysts' dashboard (Streamlit) on http://127.0.0.1:8501")
+    dash.add_argument("--host", default="127.0.0.1")
+    dash.add_argument("--port", type=int, default=8501)
+    dash.set_defaults(func=_dashboard)
     return parser
 
 
