@@ -162,21 +162,21 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    """The analysts' dashboard (Streamlit) against the configured or embedded warehouse and Dagster instance."""
+    """The analysts' dashboard (Streamlit) on the configured or embedded warehouse and the Dagster instance. It only
+    reads, so it starts no server: a warehouse that does not answer is named on the page."""
     import os
     from importlib.util import find_spec
     from pathlib import Path
 
-    from medallion_assets.dev import pipeline, services
+    from medallion_assets.dev import pipeline
 
     if find_spec("streamlit") is None:
         raise MedallionError("the dashboard needs the `dashboard` extra: pip install 'medallion-assets[dashboard]'")
-    if pipeline.embedded_needed():
-        services.up()
     pipeline.dagster_home()
     app = Path(__file__).parent / "dashboard" / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host]
     command += ["--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command += ["--client.toolbarMode", "viewer"]  # no "Deploy" button: this app is run, not edited, here
     print(f"dashboard on http://{args.host}:{args.port}", flush=True)
     os.execv(sys.executable, command)
     return 0  # not reached
