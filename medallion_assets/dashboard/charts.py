@@ -18,6 +18,18 @@ def _vnd(field: str, title: str) -> alt.Tooltip:
     return alt.Tooltip(field, title=title, format=",.0f")
 
 
+def _vnd_axis() -> alt.Axis:
+    """VND as people read it: billions (bn) or millions (M)."""
+    return alt.Axis(
+        labelExpr="abs(datum.value) >= 1e9 ? format(datum.value / 1e9, ',.1~f') + ' bn' "
+        ": format(datum.value / 1e6, ',.0f') + ' M'"
+    )
+
+
+BAR = alt.Step(18)  # the height of one bar: every label shows
+LABELS = alt.Axis(labelLimit=220)
+
+
 def median_price_by_area(by_area: pd.DataFrame, measure: str = "median_price") -> alt.Chart:
     """Median price (or per m²) of the districts with the most listings, one bar each, coloured by city."""
     top = by_area.nlargest(TOP_AREAS, "listings").copy()
@@ -27,12 +39,12 @@ def median_price_by_area(by_area: pd.DataFrame, measure: str = "median_price") -
         alt.Chart(top)
         .mark_bar()
         .encode(
-            x=alt.X(f"{measure}:Q", title=title, axis=alt.Axis(format="~s")),
-            y=alt.Y("area_label:N", sort="-x", title=None),
+            x=alt.X(f"{measure}:Q", title=title, axis=_vnd_axis()),
+            y=alt.Y("area_label:N", sort="-x", title=None, axis=LABELS),
             color=alt.Color("city:N", title="city"),
             tooltip=["city", "district", alt.Tooltip("listings:Q", format=","), _vnd(f"{measure}:Q", title)],
         )
-        .properties(height=max(120, 18 * len(top)))
+        .properties(height=BAR)
     )
 
 
@@ -45,7 +57,7 @@ def listings_by_type(by_type: pd.DataFrame) -> alt.Chart:
             y=alt.Y("property_type:N", sort="-x", title=None),
             tooltip=["property_type", alt.Tooltip("listings:Q", format=","), _vnd("avg_price:Q", "average price")],
         )
-        .properties(height=max(100, 28 * len(by_type)))
+        .properties(height=BAR)
     )
 
 
@@ -85,11 +97,11 @@ def price_change_bars(changes: pd.DataFrame, title: str) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("price_change_pct:Q", title="price change (%)"),
-            y=alt.Y("listing:N", sort=alt.EncodingSortField("price_change_pct", op="min"), title=None),
+            y=alt.Y("listing:N", sort=alt.EncodingSortField("price_change_pct", op="min"), title=None, axis=LABELS),
             color=alt.condition("datum.price_change_pct < 0", alt.value("#c62828"), alt.value("#2e7d32")),
             tooltip=["listing", "city", "district", _vnd("old_price:Q", "old"), _vnd("new_price:Q", "new")],
         )
-        .properties(height=max(100, 18 * len(data)))
+        .properties(height=BAR)
     )
 
 
@@ -102,7 +114,7 @@ def days_on_market(by_city: pd.DataFrame) -> alt.Chart:
             y=alt.Y("city:N", sort="-x", title=None),
             tooltip=["city", "listings", "active", alt.Tooltip("median_days:Q", format=".1f")],
         )
-        .properties(height=max(100, 24 * len(by_city)))
+        .properties(height=BAR)
     )
 
 
@@ -118,7 +130,7 @@ def alerts_by_type(counts: pd.DataFrame) -> alt.Chart:
             ),
             tooltip=["anomaly_type", "severity", "alerts"],
         )
-        .properties(height=max(80, 40 * counts["anomaly_type"].nunique()))
+        .properties(height=BAR)
     )
 
 
@@ -133,7 +145,7 @@ def model_metric(versions: pd.DataFrame, metric: str, title: str) -> alt.Chart:
             color=alt.Color("status:N", scale=alt.Scale(domain=["champion", "challenger", "archived"])),
             tooltip=["model_version", "model_type", "status", alt.Tooltip(f"{metric}:Q", format=",.4~f")],
         )
-        .properties(height=max(80, 26 * len(versions)))
+        .properties(height=BAR)
     )
 
 
@@ -146,8 +158,8 @@ def predicted_vs_actual(holdout: pd.DataFrame) -> alt.LayerChart:
         alt.Chart(holdout)
         .mark_circle(size=18, opacity=0.5)
         .encode(
-            x=alt.X("actual_price:Q", scale=scale, title="actual price (VND)", axis=alt.Axis(format="~s")),
-            y=alt.Y("predicted_price:Q", scale=scale, title="predicted price (VND)", axis=alt.Axis(format="~s")),
+            x=alt.X("actual_price:Q", scale=scale, title="actual price (VND)", axis=_vnd_axis()),
+            y=alt.Y("predicted_price:Q", scale=scale, title="predicted price (VND)", axis=_vnd_axis()),
             tooltip=["id", _vnd("actual_price:Q", "actual"), _vnd("predicted_price:Q", "predicted")],
         )
     )
@@ -160,11 +172,11 @@ def feature_importance(importance: pd.DataFrame) -> alt.Chart:
         alt.Chart(importance)
         .mark_bar()
         .encode(
-            x=alt.X("importance_score:Q", title="holdout MAE increase when shuffled (VND)", axis=alt.Axis(format="~s")),
+            x=alt.X("importance_score:Q", title="holdout MAE increase when shuffled (VND)", axis=_vnd_axis()),
             y=alt.Y("feature_name:N", sort="-x", title=None),
             tooltip=["feature_name", "rank", _vnd("importance_score:Q", "importance")],
         )
-        .properties(height=max(100, 24 * len(importance)))
+        .properties(height=BAR)
     )
 
 
@@ -201,9 +213,9 @@ def check_history(history: pd.DataFrame) -> alt.Chart:
         .mark_circle(size=60)
         .encode(
             x=alt.X("executed_at:T", title="executed (UTC)"),
-            y=alt.Y("check:N", title=None),
+            y=alt.Y("check:N", title=None, axis=LABELS),
             color=alt.Color("status:N", scale=STATUS_COLORS),
             tooltip=["check", "status", alt.Tooltip("executed_at:T"), "run_id"],
         )
-        .properties(height=max(120, 16 * history["check"].nunique()))
+        .properties(height=BAR)
     )

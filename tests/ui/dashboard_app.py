@@ -44,7 +44,8 @@ READ = """(() => {
   const text = (el) => (el ? el.innerText.trim() : null);
   const metrics = {};
   for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
-    metrics[text(m.querySelector('[data-testid="stMetricLabel"]'))] = text(m.querySelector('[data-testid="stMetricValue"]'));
+    const label = text(m.querySelector('[data-testid="stMetricLabel"]'));
+    metrics[label] = text(m.querySelector('[data-testid="stMetricValue"]'));
   }
   return {
     state: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
@@ -56,7 +57,7 @@ READ = """(() => {
     charts: document.querySelectorAll('[data-testid="stVegaLiteChart"]').length,
     drawn: [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
       .filter((c) => c.offsetParent !== null).every((c) => c.querySelector('canvas, svg')),
-    running: !!document.querySelector('[data-testid="stSpinner"]'),
+    running: !!document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"]'),
   };
 })()"""
 
