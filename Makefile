@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install browser postgres pipeline dev dashboard test lint format bench chaos services-up services-down clean
+.DEFAULT_GOAL := help
+
+.PHONY: help install browser postgres pipeline dev dashboard test lint format bench chaos services-up services-down clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +15,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e '.[local,test,dashboard]'
 	touch $(STAMP)
+
+## make help: this list
+help:
+	@sed -n 's/^## make //p' $(MAKEFILE_LIST)
 
 install: $(STAMP)
 

@@ -15,9 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from medallion_assets.lib.settings import SERVICE_VARIABLES
+from tests.helpers import CONFIG_VARS, PORT_VARS
 
-CONFIG_VARS = SERVICE_VARIABLES  # cleared while the embedded servers run
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No service, switch or port variable set; MEDALLION_HOME and DAGSTER_HOME at folders of this test's own
+    (tmp_path / "home", tmp_path / "dagster", not created). Returns the monkeypatch to set variables with."""
+    for name in (*CONFIG_VARS, *PORT_VARS):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MEDALLION_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    return monkeypatch
 
 
 @pytest.fixture(scope="session")
@@ -120,3 +129,17 @@ def snowflake_resource(warehouse_port):
         password=args.pop("password"),
         additional_snowflake_connection_args={**args, "network_timeout": 60},
     )
+
+
+@pytest.fixture(scope="module")
+def module_conn(warehouse_port):
+    """One connection to the module's own warehouse, with every table of the setup created."""
+    import snowflake.connector
+
+    from medallion_assets.lib import warehouse
+    from medallion_assets.lib.settings import embedded_snowflake_args
+
+    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=60)
+    warehouse.apply_setup(conn)
+    yield conn
+    conn.close()

@@ -16,8 +16,8 @@ import streamlit as st
 
 from medallion_assets.dashboard import charts, health, queries
 from medallion_assets.dashboard.queries import Filters, NoData
+from medallion_assets.lib import settings
 from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
-from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE
 
 TTL_S = 60  # how long a query's answer is reused: fresh enough for tables refreshed by runs, cheap on the warehouse
 ALL = "All"
@@ -242,7 +242,7 @@ def health_page() -> None:
         quality = data["quality"]
         latest = quality.iloc[-1]
         a, b, c = st.columns(3)
-        a.metric(f"Latest quality share (score ≥ {DEFAULT_MIN_QUALITY_SCORE})", f"{latest['share']:.2%}")
+        a.metric(f"Latest quality share (score ≥ {settings.min_quality_score()})", f"{latest['share']:.2%}")
         b.metric("Silver listings", count(latest["silver_rows"]))
         c.metric(f"Rejects, last {queries.HISTORY_DAYS} days", count(data["rejects"]["rejects"].sum()))
         left, right = st.columns(2)

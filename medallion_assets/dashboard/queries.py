@@ -18,10 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import settings, warehouse
 from medallion_assets.lib.errors import MedallionError, MissingObject
 from medallion_assets.lib.ml_tables import DEFAULT_MODEL_NAME
-from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE
 
 NO_DATA = "no data yet: run `make pipeline`"
 TOP_CHANGES = 20
@@ -186,8 +185,10 @@ def price_model(conn, model_name: str = DEFAULT_MODEL_NAME) -> dict:
 # --- Data health (warehouse part; the Dagster part is in dashboard/health.py) ------------------------------
 
 
-def quality(conn, since: dt.datetime, threshold: float = DEFAULT_MIN_QUALITY_SCORE) -> dict[str, pd.DataFrame]:
-    """Silver's share of rows at or above the quality threshold after each silver run, and rejects per day."""
+def quality(conn, since: dt.datetime, threshold: float | None = None) -> dict[str, pd.DataFrame]:
+    """Silver's share of rows at or above the quality bar (MEDALLION_MIN_QUALITY_SCORE, as silver and gold use it)
+    after each silver run, and rejects per day."""
+    threshold = settings.min_quality_score() if threshold is None else threshold
     log = frame(conn, "dashboard/quality_log", {"since": since})
     if log.empty:
         raise NoData()

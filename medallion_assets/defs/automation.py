@@ -107,6 +107,12 @@ nightly_reconciliation = dg.ScheduleDefinition(
 )
 
 
+# On every blocking check: run the check when its asset was materialized and the check has not run since (the run
+# died between the asset and its checks, or someone materialized the asset without them). Without it the layers below
+# would wait forever on a gate nobody evaluates: their own condition needs the blocking checks passed. A check that
+# ran in the same run as its asset counts as handled, so this requests nothing in the normal case.
+CHECK_AFTER_ITS_ASSET = dg.AutomationCondition.eager().with_label("check_after_its_asset")
+
 # Follows its upstream: runs once all upstream assets are updated, none in progress, and their
 # blocking checks passed (a failed quality gate on silver keeps gold as it was).
 FOLLOW_UPSTREAM = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()

@@ -8,24 +8,19 @@ shows them in the UI or logs.
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
-from medallion_assets.lib.settings import Ports, embedded_services, embedded_snowflake_args
-
-
-def _set(name: str) -> bool:
-    return bool(os.environ.get(name, "").strip())
+from medallion_assets.lib.settings import Ports, embedded_services, embedded_snowflake_args, value
+from medallion_assets.lib.settings import is_set as _set
 
 
 def _env_or(name: str, default: str) -> str:
     """A setting that is not secret: its value is shown in the UI, so read it now."""
-    return os.environ[name].strip() if _set(name) else default
+    return value(name, default)
 
 
 def _require_together(primary: str, required: list[str]) -> None:
@@ -49,7 +44,7 @@ def kafka_resource() -> KafkaResource:
         return KafkaResource(
             bootstrap_servers=f"127.0.0.1:{Ports.configured().kafka}", topic=_env_or("KAFKA_TOPIC", "data_ingestion")
         )
-    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").strip() or "PLAINTEXT"
+    protocol = value("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
     if protocol.startswith("SASL"):
         _require_together(
             "KAFKA_SECURITY_PROTOCOL=" + protocol, ["KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD"]

@@ -13,6 +13,10 @@ the driver see what they would see on Snowflake:
   a current database (the CLI, the sensors, `warehouse.connect` without a schema) the macro is not on
   the search path and even ``NULL::TIMESTAMP_NTZ`` fails with "_fs_to_timestamp does not exist".
   The fix creates the same macros in the server's default catalog, which is on every session's path.
+- `column_comments`: fakesnow drops the ``COMMENT '...'`` of a column in CREATE TABLE and of a view's column
+  list, so INFORMATION_SCHEMA.COLUMNS.COMMENT is NULL where Snowflake shows the description. The fix
+  records them as DuckDB column comments (which fakesnow's INFORMATION_SCHEMA reads) after the statement,
+  and, as on Snowflake, leaves an existing table's alone under CREATE TABLE IF NOT EXISTS.
 """
 
 from __future__ import annotations
@@ -45,6 +49,58 @@ def null_timestamps() -> None:
     _applied.add("null_timestamps")
 
 
+def _column_comments(expression) -> tuple[object, list[tuple[str, str]]]:
+    """(the table or view, [(column, comment)]) declared by a CREATE statement; (None, []) for anything else."""
+    from sqlglot import exp
+
+    if not isinstance(expression, exp.Create) or expression.kind not in ("TABLE", "VIEW"):
+        return None, []
+    schema = expression.this if isinstance(expression.this, exp.Schema) else None
+    if schema is None:
+        return None, []
+    found = []
+    for column in schema.expressions:
+        comment = column.find(exp.CommentColumnConstraint) if isinstance(column, exp.ColumnDef) else None
+        if comment is not None:
+            found.append((column.name, comment.this.name))
+    return schema.this, found
+
+
+def column_comments() -> None:
+    import fakesnow.cursor
+
+    if "column_comments" in _applied:
+        return
+    original = fakesnow.cursor.FakeSnowflakeCursor._execute
+
+    def _execute(self, transformed, params=None):
+        table, comments = _column_comments(transformed)
+        if not comments:
+            return original(self, transformed, params)
+        catalog = (table.catalog or self._conn.database or "").upper()
+        schema = (table.db or self._conn.schema or "").upper()
+        name = table.name.upper()
+        existed = bool(
+            self._duck_conn.execute(
+                "SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+                [catalog, schema, name],
+            ).fetchall()
+        )
+        result = original(self, transformed, params)
+        if not (existed and transformed.args.get("exists")):
+            for column, comment in comments:
+                self._duck_conn.execute(
+                    f'COMMENT ON COLUMN "{catalog}"."{schema}"."{name}"."{column.upper()}" IS '
+                    + "'"
+                    + comment.replace("'", "''")
+                    + "'"
+                )
+        return result
+
+    fakesnow.cursor.FakeSnowflakeCursor._execute = _execute
+    _applied.add("column_comments")
+
+
 def session_macros(fs) -> None:
     """Create fakesnow's SQL macros in the default catalog of `fs` (a `fakesnow.instance.FakeSnow`)."""
     import fakesnow.macros
@@ -56,4 +112,5 @@ def session_macros(fs) -> None:
 def apply(fs) -> None:
     """Every fix, for the server whose shared instance is `fs`."""
     null_timestamps()
+    column_comments()
     session_macros(fs)

@@ -268,22 +268,55 @@ def _wait_answer(name, ports, process, log_path, timeout, required=False) -> boo
     return False
 
 
-def down(home: Path | None = None) -> list[str]:
-    """Stop the embedded servers started under ``home``; returns the names stopped."""
+def _stale_reason(pid_file: Path) -> tuple[int | None, str | None]:
+    """(pid to stop, None) for a pid file naming a live server started by `up` (a process group leader);
+    (None, why) for a stale one; (None, None) when there is no pid file."""
+    try:
+        text = pid_file.read_text().strip()
+    except FileNotFoundError:
+        return None, None
+    if not text.isdecimal() or int(text) == 0:
+        return None, f"holds {text!r}, not a process id"
+    pid = int(text)
+    if not _alive(pid):
+        return None, f"names pid {pid}, which is gone"
+    try:
+        group = os.getpgid(pid)
+    except ProcessLookupError:
+        return None, f"names pid {pid}, which is gone"
+    if group != pid:  # `up` starts every server in a session of its own: this process is not one of them
+        return None, f"names pid {pid}, which is not the server `services up` started (not a process group leader)"
+    return pid, None
+
+
+def _signal_group(pid: int, sig: int) -> bool:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:  # gone in between
+        return False
+    return True
+
+
+def down(home: Path | None = None, report=None) -> list[str]:
+    """Stop the embedded servers started under ``home``; returns the names stopped.
+
+    A stale pid file (its process gone, or replaced by a process that is not the group leader `up` started) is
+    removed and named through ``report`` (default: a line on stderr), and the other servers are stopped all the same.
+    """
     home = home or medallion_home()
+    report = report or (lambda line: print(line, file=sys.stderr))
     stopped = []
     for name in reversed(SERVICE_NAMES):
-        pid = _running_pid(home, name)
-        if pid is not None:
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        pid_file = _pid_file(home, name)
+        pid, stale = _stale_reason(pid_file)
+        if stale:
+            report(f"{name}: stale pid file {pid_file} {stale}; removed it")
+        if pid is not None and _signal_group(pid, signal.SIGTERM):
             deadline = time.monotonic() + 10
             while _alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
             if _alive(pid):
-                os.killpg(pid, signal.SIGKILL)
+                _signal_group(pid, signal.SIGKILL)
             stopped.append(name)
-        _pid_file(home, name).unlink(missing_ok=True)
+        pid_file.unlink(missing_ok=True)
     return stopped

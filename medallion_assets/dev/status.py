@@ -19,6 +19,9 @@ import dagster as dg
 from medallion_assets.lib.freshness import freshness_state, worst
 
 PROBE_TIMEOUT_S = 5.0
+# An asset that follows its upstream is stale when an upstream materialization newer than its own is this old: the
+# automation starts a follow-up run within seconds, so a layer behind for longer is stuck, not on its way.
+FOLLOW_GRACE_S = 600.0
 
 
 @dataclass
@@ -26,12 +29,13 @@ class Report:
     services: list[tuple] = field(default_factory=list)  # (service, state, where, detail)
     tables: list[tuple] = field(default_factory=list)  # (asset, table, layer, last materialized, rows)
     failing: list[tuple] = field(default_factory=list)  # (asset, check, description)
+    stale: list[tuple] = field(default_factory=list)  # (asset, why)
     freshness: list[tuple] = field(default_factory=list)  # (layer, state, detail)
     automation: list[tuple] = field(default_factory=list)  # (name, kind, state)
 
     @property
     def ok(self) -> bool:
-        return all(row[1] == "up" for row in self.services) and not self.failing
+        return all(row[1] == "up" for row in self.services) and not self.failing and not self.stale
 
 
 def _probe_real(name: str) -> str:
@@ -102,6 +106,71 @@ def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _latest_materialization(instance: dg.DagsterInstance, key: dg.AssetKey):
+    records = instance.fetch_materializations(key, limit=1).records
+    return records[0] if records else None
+
+
+def _unevaluated_blocking_checks(instance, graph, key: dg.AssetKey, latest) -> list[str]:
+    """Why each blocking check of `key` has no result for its latest materialization (empty: all evaluated, or
+    still running). A check planned in a run that died never reports: that is the state this finds."""
+    checks = sorted(k for k in graph.asset_check_keys if k.asset_key == key and graph.get_check_spec(k).blocking)
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(checks)
+    reasons = []
+    for check_key in checks:
+        record = records.get(check_key)
+        if record is None:
+            reasons.append(f"{check_key.name} never ran")
+            continue
+        if record.status.value == "PLANNED":
+            run = instance.get_run_by_id(record.run_id)
+            if run is not None and not run.is_finished:
+                continue  # running now
+            if record.run_id == latest.run_id:
+                status = run.status.value if run is not None else "deleted"
+                reasons.append(f"{check_key.name} not evaluated: run {record.run_id[:8]} ended {status} before it")
+                continue
+        evaluation = record.event.asset_check_evaluation if record.event else None
+        target = evaluation.target_materialization_data if evaluation else None
+        if record.run_id == latest.run_id or (target is not None and target.storage_id == latest.storage_id):
+            continue
+        if target is None and record.create_timestamp > latest.timestamp:
+            continue
+        reasons.append(f"{check_key.name} not evaluated since the latest materialization")
+    return reasons
+
+
+def stale_rows(instance: dg.DagsterInstance, graph, follows: set[dg.AssetKey], now: float) -> list[tuple]:
+    """(asset, why) for each materialization whose blocking checks were not evaluated, and each asset that follows
+    its upstream but is older than an upstream materialization made more than FOLLOW_GRACE_S ago."""
+    latest = {
+        key: _latest_materialization(instance, key)
+        for key in graph.toposorted_asset_keys
+        if graph.get(key).is_materializable and not graph.get(key).is_partitioned
+    }
+    rows = []
+    for key, record in latest.items():
+        if record is None:
+            continue
+        for reason in _unevaluated_blocking_checks(instance, graph, key, record):
+            rows.append((key.to_user_string(), f"blocking check {reason}"))
+    for key in sorted(follows, key=lambda k: k.to_user_string()):
+        own = latest.get(key)
+        newer = [
+            (parent, latest[parent])
+            for parent in sorted(graph.get(key).parent_keys, key=lambda k: k.to_user_string())
+            if latest.get(parent) is not None
+            and latest[parent].timestamp > (own.timestamp if own else 0.0)
+            and now - latest[parent].timestamp > FOLLOW_GRACE_S
+        ]
+        for parent, record in newer:
+            since = "never materialized" if own is None else f"last materialized {_when(own.timestamp)}"
+            rows.append(
+                (key.to_user_string(), f"older than {parent.to_user_string()} ({_when(record.timestamp)}); {since}")
+            )
+    return rows
+
+
 def dagster_rows(report: Report, instance: dg.DagsterInstance, defs: dg.Definitions, now: float) -> None:
     graph = defs.resolve_asset_graph()
     layers: dict[str, list[tuple[str, str]]] = {}
@@ -130,6 +199,10 @@ def dagster_rows(report: Report, instance: dg.DagsterInstance, defs: dg.Definiti
         if record is not None and record.status.value == "FAILED":
             description = (graph.get_check_spec(key).description or "").strip().splitlines()
             report.failing.append((key.asset_key.to_user_string(), key.name, description[0] if description else ""))
+    from medallion_assets.defs.automation import FOLLOW_UPSTREAM
+
+    follows = {key for key in graph.materializable_asset_keys if graph.get(key).automation_condition == FOLLOW_UPSTREAM}
+    report.stale.extend(stale_rows(instance, graph, follows, now))
     stored = {state.instigator_name: state.status.value for state in instance.all_instigator_state()}
     repository = defs.get_repository_def()
     for kind, definitions in (("sensor", repository.sensor_defs), ("schedule", repository.schedule_defs)):
@@ -155,6 +228,7 @@ SECTIONS = (
     ("Services", ("service", "state", "where", "detail"), "services"),
     ("Tables", ("asset", "table", "layer", "last materialized", "rows"), "tables"),
     ("Failing checks", ("asset", "check", "description"), "failing"),
+    ("Stale", ("asset", "why"), "stale"),
     ("Freshness per layer", ("layer", "state", "detail"), "freshness"),
     ("Sensors and schedules", ("name", "kind", "state"), "automation"),
 )

@@ -12,8 +12,8 @@ run one by one. Gold sits behind the blocking `silver_quality_share`
 check: when too few silver listings are good enough, gold keeps its last state.
 """
 
-from medallion_assets.lib import warehouse
-from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE, ints
+from medallion_assets.lib import settings, warehouse
+from medallion_assets.lib.silver import ints
 
 FEATURES_TABLE = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
 MARKET_TABLE = "ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS"
@@ -25,7 +25,7 @@ GOLD_TABLES = {
 }
 
 
-def population_stats(conn, min_quality_score: float = DEFAULT_MIN_QUALITY_SCORE) -> dict:
+def population_stats(conn, min_quality_score: float) -> dict:
     """Size of the gold population and its price quartiles (None when empty)."""
     row = warehouse.fetch_one(conn, "gold/quartiles", {"min_quality_score": min_quality_score})
     return {
@@ -34,8 +34,11 @@ def population_stats(conn, min_quality_score: float = DEFAULT_MIN_QUALITY_SCORE)
     }
 
 
-def refresh_gold(conn, min_quality_score: float = DEFAULT_MIN_QUALITY_SCORE) -> dict:
-    """Bring the three gold tables in line with silver; returns per table inserted/updated/deleted and rows."""
+def refresh_gold(conn, min_quality_score: float | None = None) -> dict:
+    """Bring the three gold tables in line with silver (the population: score >= min_quality_score, by default
+    settings.min_quality_score()); returns per table inserted/updated/deleted and rows, and the quartiles."""
+    if min_quality_score is None:
+        min_quality_score = settings.min_quality_score()
     params = {"min_quality_score": min_quality_score}
     warehouse.execute(conn, "gold/use_schema")
     changes = {}

@@ -18,14 +18,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
 from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
-from medallion_assets.lib.settings import Ports, environment, medallion_home
+from medallion_assets.lib.settings import Ports, environment, is_set, medallion_home, value
 
 NAMESPACE = "medallion"
 LOCAL_BUCKET = "medallion-lakehouse"
@@ -36,13 +35,9 @@ TOKEN = "MEDALLION_ICEBERG_CATALOG_TOKEN"
 VARIABLES = (CATALOG_URI, WAREHOUSE, PROPERTIES, TOKEN)
 
 
-def _set(name: str) -> bool:
-    return bool(os.environ.get(name, "").strip())
-
-
 def lakehouse_enabled() -> bool:
     """Local: always (embedded unless configured). Production: only with a catalog configured."""
-    return environment() == "local" or _set(CATALOG_URI)
+    return environment() == "local" or is_set(CATALOG_URI)
 
 
 class LakehouseResource(dg.ConfigurableResource):
@@ -126,15 +121,15 @@ def embedded_lakehouse(home=None, s3_port: int | None = None) -> LakehouseResour
 
 def lakehouse_resource() -> LakehouseResource:
     """From the environment: configured when MEDALLION_ICEBERG_CATALOG_URI is set, else embedded (local only)."""
-    if not _set(CATALOG_URI):
+    if not is_set(CATALOG_URI):
         if environment() == "production":
             raise MedallionError(f"the lakehouse needs {CATALOG_URI} and {WAREHOUSE} in production (see .env.example)")
         return embedded_lakehouse()
-    if not _set(WAREHOUSE):
+    if not is_set(WAREHOUSE):
         raise MedallionError(f"{CATALOG_URI} is set, so {WAREHOUSE} must be set too (see .env.example)")
     return LakehouseResource(
         catalog_uri=dg.EnvVar(CATALOG_URI),  # may carry a password
-        warehouse=os.environ[WAREHOUSE].strip(),
-        properties=dg.EnvVar(PROPERTIES) if _set(PROPERTIES) else "{}",
-        token=dg.EnvVar(TOKEN) if _set(TOKEN) else "",
+        warehouse=value(WAREHOUSE),
+        properties=dg.EnvVar(PROPERTIES) if is_set(PROPERTIES) else "{}",
+        token=dg.EnvVar(TOKEN) if is_set(TOKEN) else "",
     )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import tables, warehouse
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
 from medallion_assets.lib.history import HISTORY_TABLE
@@ -56,6 +56,18 @@ class PublishedTable:
     def asset_key(self) -> str:
         return f"lakehouse_{self.gold_asset}"
 
+    def column_schema(self):
+        """The Iceberg table's columns: the gold table's declared columns (lib/tables.py) with Iceberg's type
+        names and the same descriptions, which the publication writes as the Iceberg fields' docs."""
+        import dagster as dg
+
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(c.name, iceberg_type_name(c.type), description=c.description or None)
+                for c in tables.declared(self.warehouse_table).columns
+            ]
+        )
+
 
 # One line per published table. ml_features is partitioned by city (readers filter by city; a few dozen
 # partitions); the aggregates are a few hundred rows, where partitions would only make tiny files. The history is
@@ -78,6 +90,30 @@ def published(name: str) -> PublishedTable:
     raise MedallionError(f"no lakehouse table {name!r}; published are {', '.join(t.name for t in PUBLISHED)}")
 
 
+# The Iceberg type (as pyiceberg names it) a declared warehouse type is published as; see _iceberg_type.
+_ICEBERG_TYPES = {
+    "VARCHAR": "string",
+    "FLOAT": "double",
+    "INTEGER": "long",
+    "BIGINT": "long",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP_NTZ": "timestamp",
+    "TIMESTAMP_TZ": "timestamptz",
+}
+
+
+def iceberg_type_name(declared: str) -> str:
+    """'FLOAT' -> 'double', 'NUMBER(3,1)' -> 'decimal(3, 1)', 'NUMBER(10,0)' -> 'long'."""
+    base, _, params = declared.partition("(")
+    if base == "NUMBER" and params:
+        precision, _, scale = params.rstrip(")").partition(",")
+        return "long" if int(scale or 0) == 0 and int(precision) <= 18 else f"decimal({precision}, {scale or 0})"
+    if base not in _ICEBERG_TYPES:
+        raise MedallionError(f"no Iceberg type for the declared warehouse type {declared!r}")
+    return _ICEBERG_TYPES[base]
+
+
 # --- reading gold --------------------------------------------------------------------------------------------
 
 
@@ -97,9 +133,17 @@ def _iceberg_type(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
-def to_iceberg_arrow(table: pa.Table) -> pa.Table:
-    """Lower-case column names, no driver field metadata, and types Iceberg v2 holds."""
-    fields = [pa.field(f.name.lower(), _iceberg_type(f.type), nullable=True) for f in table.schema]
+def to_iceberg_arrow(table: pa.Table, docs: dict[str, str] | None = None) -> pa.Table:
+    """Lower-case column names, types Iceberg v2 holds, and as field metadata only each column's doc (its
+    declared description: pyiceberg writes it as the Iceberg field's doc), none of the driver's."""
+    docs = docs or {}
+
+    def field(f: pa.Field) -> pa.Field:
+        name = f.name.lower()
+        metadata = {"doc": docs[name]} if docs.get(name) else None
+        return pa.field(name, _iceberg_type(f.type), nullable=True, metadata=metadata)
+
+    fields = [field(f) for f in table.schema]
     columns = [column.cast(field.type, safe=False) for column, field in zip(table.columns, fields)]
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
@@ -107,7 +151,7 @@ def to_iceberg_arrow(table: pa.Table) -> pa.Table:
 def read_gold(conn, table: str) -> pa.Table:
     """Every row of a warehouse table as Arrow (one SELECT: a consistent state of the table)."""
     cursor = warehouse.execute(conn, "lakehouse/read_table", names={"table": table})
-    return to_iceberg_arrow(cursor.fetch_arrow_all(force_return_table=True))
+    return to_iceberg_arrow(cursor.fetch_arrow_all(force_return_table=True), tables.declared(table).descriptions())
 
 
 # --- publishing ----------------------------------------------------------------------------------------------
@@ -176,7 +220,7 @@ def snapshot_summary(table) -> dict:
         "data_files": int(props.get("total-data-files", 0)),
         "files_size_bytes": int(props.get("total-files-size", 0)),
         "location": table.location(),
-        "schema": [(f.name, str(f.field_type)) for f in table.schema().fields],
+        "schema": [(f.name, str(f.field_type), f.doc) for f in table.schema().fields],
         "partition_spec": [
             f"{f.transform}({table.schema().find_column_name(f.source_id)})" for f in table.spec().fields
         ],

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import dagster as dg
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import tables, warehouse
 
 PREVIEW_CELL_CHARS = 60
 
@@ -36,16 +36,14 @@ def md_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def column_schema(columns: list[tuple[str, str, str]]) -> dg.TableSchema:
-    """A table's columns as (name, type, description); an empty description is left out."""
-    return dg.TableSchema(columns=[dg.TableColumn(n, t, description=d or None) for n, t, d in columns])
-
-
 def table_schema(conn, table: str) -> dg.TableSchema:
-    """The columns of one of our tables or views, as the warehouse describes them."""
+    """The columns of one of our tables or views, as the warehouse describes them (the schema test compares
+    them with the declarations)."""
     database, schema, name = table.split(".")
     rows = warehouse.fetch_all(conn, "common/columns", {"schema": schema, "table": name}, names={"database": database})
-    return dg.TableSchema(columns=[dg.TableColumn(r["name"].lower(), r["type"]) for r in rows])
+    return dg.TableSchema(
+        columns=[dg.TableColumn(r["name"].lower(), r["type"], description=r.get("description")) for r in rows]
+    )
 
 
 def preview(conn, table: str, limit: int = 5) -> str:
@@ -54,9 +52,10 @@ def preview(conn, table: str, limit: int = 5) -> str:
 
 
 def describe(conn, table: str, limit: int = 5) -> dict:
-    """Schema and preview metadata for a materialization of `table`."""
+    """Schema and preview metadata for a materialization of `table`: the declared columns (lib/tables.py, with
+    their types as declared and their descriptions, not the warehouse's own type names) and the first rows."""
     return {
-        "dagster/column_schema": table_schema(conn, table),
+        "dagster/column_schema": tables.column_schema(table),
         "preview": dg.MetadataValue.md(preview(conn, table, limit)),
     }
 

@@ -16,6 +16,7 @@ variables). Nothing here starts or imports a stand-in.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -58,13 +59,82 @@ REQUIRED = {
 }
 DEFAULT_PORTS = {"mongo": 37017, "s3": 39000, "kafka": 39092, "snowflake": 38080}
 
+# The quality bar: a silver listing with data_quality_score at least this (and a price > 0) is in the gold
+# population; the silver quality gate counts the listings that reach it. One setting read by the silver check,
+# the gold asset and the gold check (and lib/silver's run log), so they cannot disagree.
+MIN_QUALITY_SCORE_VARIABLE = "MEDALLION_MIN_QUALITY_SCORE"
+DEFAULT_MIN_QUALITY_SCORE = 0.6
+
+# The market pulse (lib/pulse.py): how late a change may arrive and still count for its day, the first event day
+# with a partition, and how many event days one pulse run covers at most (catch-up in ranges).
+PULSE_LATENESS_VARIABLE = "MEDALLION_PULSE_LATENESS_DAYS"
+PULSE_START_VARIABLE = "MEDALLION_PULSE_START_DATE"
+PULSE_DAYS_PER_RUN_VARIABLE = "MEDALLION_PULSE_DAYS_PER_RUN"
+DEFAULT_PULSE_LATENESS_DAYS = 7
+MAX_PULSE_LATENESS_DAYS = 366
+DEFAULT_PULSE_START_DATE = "2025-01-01"
+DEFAULT_PULSE_DAYS_PER_RUN = 31
+MAX_PULSE_DAYS_PER_RUN = 366
+
 # Credentials of the embedded warehouse; it checks none, so they are not secrets.
 EMBEDDED_SNOWFLAKE_ACCOUNT = "medallion"
 EMBEDDED_SNOWFLAKE_USER = "medallion"
 
 
-def _set(name: str) -> bool:
+def is_set(name: str) -> bool:
+    """The variable is set to something other than blanks."""
     return bool(os.environ.get(name, "").strip())
+
+
+def value(name: str, default: str = "") -> str:
+    """The variable's value without surrounding blanks, or `default` when it is unset or blank."""
+    return os.environ[name].strip() if is_set(name) else default
+
+
+def min_quality_score() -> float:
+    """MEDALLION_MIN_QUALITY_SCORE: the data_quality_score a silver listing needs for gold (0.0-1.0, default 0.6)."""
+    raw = os.environ.get(MIN_QUALITY_SCORE_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_MIN_QUALITY_SCORE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise MedallionError(f"{MIN_QUALITY_SCORE_VARIABLE} must be a number from 0.0 to 1.0, got {raw!r}")
+    return value
+
+
+def _whole_number(name: str, default: int, low: int, high: int, what: str) -> int:
+    raw = value(name)
+    if not raw:
+        return default
+    if not raw.isdecimal() or not low <= int(raw) <= high:
+        raise MedallionError(f"{name} must be a whole number of {what} from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
+def pulse_lateness_days() -> int:
+    """MEDALLION_PULSE_LATENESS_DAYS: whole days after its day ends that a change may still arrive (default 7)."""
+    return _whole_number(PULSE_LATENESS_VARIABLE, DEFAULT_PULSE_LATENESS_DAYS, 0, MAX_PULSE_LATENESS_DAYS, "days")
+
+
+def pulse_days_per_run() -> int:
+    """MEDALLION_PULSE_DAYS_PER_RUN: the most event days one pulse run rebuilds (default 31); a catch-up of more
+    stale days takes several runs."""
+    return _whole_number(PULSE_DAYS_PER_RUN_VARIABLE, DEFAULT_PULSE_DAYS_PER_RUN, 1, MAX_PULSE_DAYS_PER_RUN, "days")
+
+
+def pulse_start_date() -> str:
+    """MEDALLION_PULSE_START_DATE (YYYY-MM-DD): the first event day the pulse has a partition for."""
+    raw = value(PULSE_START_VARIABLE, DEFAULT_PULSE_START_DATE)
+    try:
+        parsed = dt.date.fromisoformat(raw)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.isoformat() != raw:
+        raise MedallionError(f"{PULSE_START_VARIABLE} must be a date as YYYY-MM-DD, got {raw!r}")
+    return raw
 
 
 def environment() -> str:
@@ -85,14 +155,14 @@ def embedded_services() -> frozenset[str]:
     if environment() == "production":
         if spelled:
             raise MedallionError("MEDALLION_EMBEDDED cannot be used with MEDALLION_ENV=production")
-        missing = [var for variables in REQUIRED.values() for var in variables if not _set(var)]
+        missing = [var for variables in REQUIRED.values() for var in variables if not is_set(var)]
         if missing:
             raise MedallionError(
                 f"MEDALLION_ENV=production needs {', '.join(missing)} (see .env.example); "
                 "the embedded servers are never used in production"
             )
         return frozenset()
-    configured = {name for name, variables in REQUIRED.items() if _set(variables[0])}
+    configured = {name for name, variables in REQUIRED.items() if is_set(variables[0])}
     unconfigured = set(REQUIRED) - configured
     if spelled & configured:
         both = sorted(spelled & configured)

@@ -12,13 +12,12 @@ Parsing (both document shapes, Vietnamese number and date formats) and the quali
 reach the quality bar.
 """
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import settings, warehouse
 
 SILVER_TABLE = "STAGING_DB.CLEANED.SILVER_REAL_ESTATE"
 QUALITY_LOG_TABLE = "STAGING_DB.CLEANED.DATA_QUALITY_LOG"
 SCORES = ("0.0", "0.2", "0.4", "0.6", "0.8", "1.0")
 RULES = ("price_missing", "area_missing", "location_missing", "bedrooms_missing", "city_missing")
-DEFAULT_MIN_QUALITY_SCORE = 0.6
 DEFAULT_PASS_SHARE = 0.8
 
 
@@ -27,8 +26,11 @@ def ints(row: dict) -> dict[str, int]:
     return {key: int(value or 0) for key, value in row.items()}
 
 
-def quality_summary(conn, min_quality_score: float = DEFAULT_MIN_QUALITY_SCORE) -> dict:
-    """Silver as a whole: rows, rows at or above the bar, listings per score and per failed rule."""
+def quality_summary(conn, min_quality_score: float | None = None) -> dict:
+    """Silver as a whole: rows, rows at or above the bar (default: settings.min_quality_score()), listings per
+    score and per failed rule."""
+    if min_quality_score is None:
+        min_quality_score = settings.min_quality_score()
     row = ints(warehouse.fetch_one(conn, "silver/quality_summary", {"min_quality_score": min_quality_score}))
     total = row["silver_rows"]
     passing = row["passing_rows"]

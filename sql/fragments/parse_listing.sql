@@ -107,10 +107,11 @@ typed AS (
            x.description_text AS description,
            COALESCE(TRY_TO_DATE(LEFT(x.posted_text, 10), 'YYYY-MM-DD'),
                     TRY_TO_DATE(x.posted_text, 'DD/MM/YYYY')) AS posted_date,
-           -- when the source says the listing last changed: ISO (as ingestion writes a MongoDB date, UTC,
-           -- with 'T' or a space, any fraction or offset after the seconds ignored; also inside a $-date object)
-           -- or dd/mm/yyyy [hh:mi[:ss]]
-           COALESCE(TRY_TO_TIMESTAMP_NTZ(REPLACE(LEFT(x.updated_text, 19), 'T', ' '), 'YYYY-MM-DD HH24:MI:SS'),
+           -- when the source says the listing last changed, in UTC: ISO (as ingestion writes a MongoDB date;
+           -- 'T' or a space; a fraction after the seconds ignored; a UTC offset +hh:mm / -hh:mm / +hhmm subtracted,
+           -- none or Z read as UTC; also inside a $-date object) or dd/mm/yyyy [hh:mi[:ss]] (read as UTC)
+           COALESCE(DATEADD(MINUTE, -x.updated_offset_minutes,
+                            TRY_TO_TIMESTAMP_NTZ(REPLACE(LEFT(x.updated_text, 19), 'T', ' '), 'YYYY-MM-DD HH24:MI:SS')),
                     TRY_TO_TIMESTAMP_NTZ(x.updated_text, 'DD/MM/YYYY HH24:MI:SS'),
                     TRY_TO_TIMESTAMP_NTZ(x.updated_text, 'DD/MM/YYYY HH24:MI'),
                     TRY_TO_DATE(x.updated_text, 'YYYY-MM-DD')::TIMESTAMP_NTZ,
@@ -124,7 +125,14 @@ typed AS (
                     WHEN CONTAINS(LOWER(tx.price_text), 'triệu') THEN 1e6
                     WHEN CONTAINS(LOWER(tx.price_text), 'nghìn') OR CONTAINS(LOWER(tx.price_text), 'ngàn') THEN 1e3
                     WHEN REGEXP_LIKE(tx.price_text, '^[0-9][0-9.,]*$') THEN 1e0
-               END AS price_unit
+               END AS price_unit,
+               -- the UTC offset ending an ISO date-time, in minutes east of UTC (0 when there is none)
+               CASE WHEN REGEXP_LIKE(tx.updated_text, '^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T ][0-9][0-9]:[0-9][0-9]:[0-9][0-9]([.][0-9]+)?[+-][0-9][0-9]:?[0-9][0-9]$')
+                    THEN CASE WHEN REGEXP_SUBSTR(tx.updated_text, '[+-][0-9][0-9]:?[0-9][0-9]$') LIKE '-%' THEN -1 ELSE 1 END
+                         * (TO_NUMBER(SUBSTR(REGEXP_SUBSTR(tx.updated_text, '[+-][0-9][0-9]:?[0-9][0-9]$'), 2, 2)) * 60
+                            + TO_NUMBER(RIGHT(REGEXP_SUBSTR(tx.updated_text, '[+-][0-9][0-9]:?[0-9][0-9]$'), 2)))
+                    ELSE 0
+               END AS updated_offset_minutes
         FROM texts tx
     ) x
 ),

@@ -2,7 +2,20 @@
 -- on the market (the time its versions were live, up to now for an active one; a delisted stretch before a
 -- relisting does not count), how often its price changed and by how much from the first price to the last.
 -- City, district and property type are those of the last version.
-CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_DAYS_ON_MARKET COPY GRANTS AS
+CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_DAYS_ON_MARKET (
+    id COMMENT 'listing id',
+    city COMMENT 'of the last version',
+    district COMMENT 'of the last version',
+    property_type COMMENT 'of the last version',
+    first_listed_at COMMENT 'valid_from of version 1',
+    delisted_at COMMENT 'when the last version is a delisting; NULL while active',
+    is_active COMMENT 'the listing has a current version',
+    days_on_market COMMENT 'days its versions were live (an active one up to now), 2 decimals',
+    price_changes COMMENT 'repricings',
+    first_price COMMENT 'VND, version 1',
+    last_price COMMENT 'VND, the last version (the last known price when delisted)',
+    total_change_pct COMMENT '100 × (last_price - first_price) / first_price'
+) COPY GRANTS AS
 WITH versions AS (
     SELECT h.id AS id,
            h.version AS version,

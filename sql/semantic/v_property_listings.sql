@@ -1,6 +1,28 @@
 -- The trusted listings with their features, and the silver details people look for (address, title,
 -- quality score, where the row came from).
-CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_PROPERTY_LISTINGS COPY GRANTS AS
+CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_PROPERTY_LISTINGS (
+    id COMMENT 'gold listing id',
+    property_type COMMENT 'from gold',
+    price COMMENT 'VND',
+    price_per_sqm COMMENT 'price / area; NULL without a positive area',
+    area COMMENT 'm²',
+    bedrooms COMMENT 'NULL when missing',
+    bathrooms COMMENT 'NULL when missing',
+    rooms_total COMMENT 'bedrooms + bathrooms, missing as 0',
+    city COMMENT 'from gold',
+    district COMMENT 'from gold',
+    location COMMENT 'street address, from silver',
+    latitude COMMENT 'degrees',
+    longitude COMMENT 'degrees',
+    description COMMENT 'from silver (crawled listings: the title)',
+    posted_date COMMENT 'when the listing was posted',
+    price_category COMMENT 'Budget, Standard, Premium or Luxury (price quartiles)',
+    area_category COMMENT 'Small, Medium, Large, Very Large or Unknown',
+    is_high_value COMMENT 'price > P75',
+    data_quality_score COMMENT 'from silver, 0.0-1.0',
+    source_shape COMMENT 'from silver: structured or crawled',
+    processed_at COMMENT 'when the gold row last changed'
+) COPY GRANTS AS
 SELECT f.id AS id,
        f.property_type AS property_type,
        f.price AS price,

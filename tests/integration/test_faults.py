@@ -29,6 +29,7 @@ from medallion_assets.lib import bronze_loader, warehouse
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
 from medallion_assets.lib.settings import embedded_snowflake_args
+from tests.helpers import mongo_ids, query, seed
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -114,16 +115,6 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
     return message
 
 
-def query(stack, sql: str, params: dict | None = None) -> list[tuple]:
-    with warehouse.connect(stack["snowflake"]) as conn:
-        return conn.cursor().execute(sql, params).fetchall()
-
-
-def mongo_ids(stack) -> set[str]:
-    with stack["mongo"].get_collection() as collection:
-        return {str(d["_id"]) for d in collection.find({}, {"_id": 1})}
-
-
 def bronze_positions(stack) -> tuple[list[tuple[int, int]], dict[int, int]]:
     topic = stack["kafka"].topic
     rows = query(
@@ -157,15 +148,10 @@ def assert_caught_up(stack) -> None:
     assert silver == mongo_ids(stack)
 
 
-def seed(stack, count: int, random_seed: int = 11) -> None:
-    with stack["mongo"].get_collection() as collection:
-        assert seeding.insert(collection, count, random_seed) == count
-
-
 def test_mongo_killed_during_ingestion(stack, servers, monkeypatch):
     # more documents than ingestion reads ahead of what it acknowledged (about 5,600 here: 500 acknowledged,
     # 1,100 queued as batches, 4,000 fetched as documents), so the kill lands in the middle of the snapshot
-    seed(stack, 8000)
+    assert seed(stack, 8000, random_seed=11) == 8000
     saves = []
     real_save = ingestion.save_cursor
 
@@ -194,7 +180,7 @@ BRONZE_300 = {"bronze_real_estate": {"config": {"batch_size": 300}}}
 
 
 def test_kafka_killed_during_bronze(stack, servers, monkeypatch):
-    seed(stack, 3000)
+    assert seed(stack, 3000, random_seed=11) == 3000
     assert materialize(stack, INGEST).success
     # two whole batches land first
     config = {"bronze_real_estate": {"config": {"batch_size": 300, "max_messages": 600}}}
@@ -227,7 +213,7 @@ def test_kafka_killed_during_bronze(stack, servers, monkeypatch):
 
 def test_warehouse_killed_while_bronze_publishes(stack, servers, monkeypatch):
     """The publisher thread's failure stops the load: the batches before it stay, nothing after it lands."""
-    seed(stack, 3000)
+    assert seed(stack, 3000, random_seed=11) == 3000
     assert materialize(stack, INGEST).success
     copies = []
     real_execute = warehouse.execute
@@ -276,7 +262,7 @@ def kill_warehouse_before(stack, servers, monkeypatch, statement: str) -> list[s
 
 def changed_source(stack) -> None:
     """A first full run over 1,500 listings, then new, re-priced and deleted listings up to bronze."""
-    seed(stack, 1500)
+    assert seed(stack, 1500, random_seed=11) == 1500
     assert materialize(stack, ALL).success
     with stack["mongo"].get_collection() as collection:
         seeding.insert(collection, 300, random_seed=12)

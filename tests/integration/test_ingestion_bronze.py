@@ -18,29 +18,14 @@ from medallion_assets.defs.ingestion import assets as ingestion
 from medallion_assets.defs.source import assets as source
 from medallion_assets.dev import seeding
 from medallion_assets.lib import warehouse
+from tests.helpers import ingest, mongo_ids, query, seed
 
-INGEST = [source.warehouse_schema, ingestion.data_ingestion, bronze_assets.bronze_real_estate]
 BRONZE_CHECKS = [
     bronze_checks.bronze_offsets_unique,
     bronze_checks.bronze_offsets_contiguous,
     bronze_checks.bronze_covers_source,
     bronze_checks.bronze_reject_rate,
 ]
-
-
-def run(stack, *defs, config: dict | None = None) -> dg.ExecuteInProcessResult:
-    """Materialize the ingestion assets (and any checks given) with this test's resources."""
-    return dg.materialize(
-        [*INGEST, *defs],
-        resources=stack,
-        run_config={"ops": config or {}},
-        raise_on_error=False,
-    )
-
-
-def query(stack, sql: str, params: dict | None = None) -> list[tuple]:
-    with warehouse.connect(stack["snowflake"]) as conn:
-        return conn.cursor().execute(sql, params).fetchall()
 
 
 def bronze_rows(stack) -> list[tuple]:
@@ -54,23 +39,13 @@ def bronze_rows(stack) -> list[tuple]:
     )
 
 
-def seed(stack, count: int, random_seed: int = 7) -> int:
-    with stack["mongo"].get_collection() as collection:
-        return seeding.insert(collection, count, random_seed)
-
-
-def mongo_ids(stack) -> set[str]:
-    with stack["mongo"].get_collection() as collection:
-        return {str(d["_id"]) for d in collection.find({}, {"_id": 1})}
-
-
 def check_results(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     return {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
 
 
 def test_seed_ingest_bronze_exactly_n_then_rerun_adds_none_then_n_more(stack):
     assert seed(stack, 1500) == 1500
-    result = run(stack, *BRONZE_CHECKS)
+    result = ingest(stack, *BRONZE_CHECKS)
     assert result.success
     rows = bronze_rows(stack)
     assert len(rows) == 1500
@@ -86,13 +61,13 @@ def test_seed_ingest_bronze_exactly_n_then_rerun_adds_none_then_n_more(stack):
     assert ingest_meta["messages_sent"].value == 1500
     assert ingest_meta["cdc_phase"].value == "stream"
 
-    rerun = run(stack)
+    rerun = ingest(stack)
     assert rerun.success
     assert len(bronze_rows(stack)) == 1500
     assert rerun.asset_materializations_for_node("bronze_real_estate")[0].metadata["rows_loaded"].value == 0
 
     assert seed(stack, 250) == 250
-    assert run(stack).success
+    assert ingest(stack).success
     rows = bronze_rows(stack)
     assert len(rows) == 1750
     assert [r[1] for r in rows].count("c") == 250  # new documents came from the change stream
@@ -101,14 +76,14 @@ def test_seed_ingest_bronze_exactly_n_then_rerun_adds_none_then_n_more(stack):
 
 def test_repriced_and_deleted_documents_arrive_as_new_versions_and_tombstones(stack):
     seed(stack, 300)
-    assert run(stack).success
+    assert ingest(stack).success
     with stack["mongo"].get_collection() as collection:
         assert seeding.reprice(collection, 5, random_seed=3) == 5
         deleted_ids = {
             str(i) for i in seeding.synthetic.delete_plan([d["_id"] for d in collection.find({}, {"_id": 1})], 4, 3)
         }
         assert seeding.delete(collection, 4, random_seed=3) == 4
-    assert run(stack).success
+    assert ingest(stack).success
     rows = bronze_rows(stack)
     assert len(rows) == 300 + 5 + 4
     updates = [r for r in rows if r[1] == "u"]
@@ -171,7 +146,7 @@ def test_killed_bronze_load_loses_nothing_and_doubles_nothing(stack, tmp_path):
     assert loader.returncode == -signal.SIGKILL
     assert len(bronze_rows(stack)) == 1000  # two whole batches; the third died with its transaction
 
-    assert run(stack, *BRONZE_CHECKS).success
+    assert ingest(stack, *BRONZE_CHECKS).success
     rows = bronze_rows(stack)
     assert len(rows) == 6000
     assert len({(r[2], r[3]) for r in rows}) == 6000
@@ -202,7 +177,7 @@ def test_killed_ingestion_rerun_reaches_every_document(stack):
         time.sleep(0.02)
     shipper.send_signal(signal.SIGKILL)
     shipper.wait()
-    assert run(stack, *BRONZE_CHECKS).success
+    assert ingest(stack, *BRONZE_CHECKS).success
     rows = bronze_rows(stack)
     ids = [r[0] for r in rows]
     assert set(ids) == mongo_ids(stack)
@@ -217,7 +192,7 @@ def test_poison_messages_land_in_rejects_with_reason_and_position(stack):
     for i, value in enumerate(good + poison):
         producer.produce(stack["kafka"].topic, key=f"k{i}".encode(), value=value, partition=0)
     producer.flush(10)
-    result = run(
+    result = ingest(
         stack,
         bronze_checks.bronze_reject_rate,
         bronze_checks.bronze_offsets_contiguous,
@@ -262,7 +237,7 @@ def test_duplicate_key_message_lands_in_rejects_and_its_neighbours_load(stack):
     for i, value in enumerate(values):
         producer.produce(stack["kafka"].topic, key=f"k{i}".encode(), value=value, partition=1)
     producer.flush(10)
-    assert run(stack, bronze_checks.bronze_offsets_contiguous).success
+    assert ingest(stack, bronze_checks.bronze_offsets_contiguous).success
     rejects = query(
         stack,
         "SELECT kafka_partition AS p, kafka_offset AS o, message_key AS k, raw_text AS t, error AS e "
@@ -286,7 +261,7 @@ def test_duplicate_key_message_lands_in_rejects_and_its_neighbours_load(stack):
 
 def test_duplicate_and_gap_are_caught_by_the_checks(stack):
     seed(stack, 200)
-    assert run(stack).success
+    assert ingest(stack).success
     topic = stack["kafka"].topic
     with warehouse.connect(stack["snowflake"]) as conn:
         conn.cursor().execute(
@@ -383,7 +358,7 @@ def test_busy_port_and_dead_server_are_clear_errors(services_home, tmp_path):
 def test_watermark_mode_ships_new_and_changed_documents_but_cannot_see_deletes(stack):
     seed(stack, 200)
     config = {"data_ingestion": {"config": {"cdc_mode": "watermark"}}}
-    assert run(stack, config=config).success
+    assert ingest(stack, config=config).success
     assert len(bronze_rows(stack)) == 200
     # a later second: the stand-in compares dates at whole seconds, the loader breaks ties by _id
     time.sleep(1.1)
@@ -391,10 +366,10 @@ def test_watermark_mode_ships_new_and_changed_documents_but_cannot_see_deletes(s
         assert seeding.reprice(collection, 3, random_seed=5) == 3
         assert seeding.delete(collection, 2, random_seed=5) == 2
     seed(stack, 5)
-    result = run(stack, config=config)
+    result = ingest(stack, config=config)
     assert result.success
     assert result.asset_materializations_for_node("data_ingestion")[0].metadata["cdc_phase"].value == "watermark"
     rows = bronze_rows(stack)
     assert len(rows) == 200 + 3 + 5
     assert not [r for r in rows if r[1] == "d"]  # the weaker mode: deletes are invisible
-    assert run(stack, config=config).success and len(bronze_rows(stack)) == 208  # and nothing twice
+    assert ingest(stack, config=config).success and len(bronze_rows(stack)) == 208  # and nothing twice

@@ -11,23 +11,22 @@ import datetime as dt
 import json
 import random
 import uuid
+from types import SimpleNamespace
 
 import boto3
 import dagster as dg
 import pytest
-import snowflake.connector
 
 from medallion_assets import cli
 from medallion_assets.defs.gold import assets as gold_assets
 from medallion_assets.defs.gold import checks as gold_checks
 from medallion_assets.defs.lakehouse.assets import build_asset, publish_table
 from medallion_assets.defs.lakehouse.checks import build_checks
-from medallion_assets.dev.services import embedded_snowflake_args
-from medallion_assets.lib import lakehouse, silver, warehouse
+from medallion_assets.lib import lakehouse, silver
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
 from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET, LakehouseResource
-from tests.integration.test_silver_gold import add_bronze, good
+from tests.helpers import add_bronze, good
 
 GOLD = [FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE]
 SORT = {
@@ -36,14 +35,6 @@ SORT = {
     TRENDS_TABLE: ("city", "year_month"),
 }
 CITIES = ["Hà Nội", "Hồ Chí Minh", "Đà Nẵng", "Cần Thơ", None]
-
-
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=60)
-    warehouse.apply_setup(conn)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
@@ -308,7 +299,9 @@ GOLD_DEFS = [
 ]
 
 
-def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(conn, snowflake_resource, lake):
+def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(
+    conn, snowflake_resource, lake, monkeypatch
+):
     resources = {"snowflake": snowflake_resource, "lakehouse": lake}
     add_bronze(conn, [(f"ok-{i}", good((i + 1) * 1e9)) for i in range(10)])
     silver.refresh_silver(conn, "lakehouse-1")
@@ -328,10 +321,10 @@ def test_a_failed_gold_check_leaves_the_iceberg_table_on_its_previous_snapshot(c
     # gold changes (a repricing, a listing scoring 0.8), and its trusted-silver check, asked for score 1.0, fails
     add_bronze(conn, [("ok-0", good(1.25e9)), ("weak", {k: v for k, v in good(3e9).items() if k != "bedrooms"})])
     silver.refresh_silver(conn, "lakehouse-2")
-    run_config = {"ops": {"gold_ml_features_gold_from_trusted_silver": {"config": {"min_quality_score": 1.0}}}}
-    result = dg.materialize(
-        [*GOLD_DEFS, *LAKEHOUSE, *LAKEHOUSE_CHECKS], resources=resources, run_config=run_config, raise_on_error=False
-    )
+    # (a check that disagrees with gold: the bar is one setting, so the fault is planted in the check's module)
+    with monkeypatch.context() as patched:
+        patched.setattr(gold_checks, "settings", SimpleNamespace(min_quality_score=lambda: 1.0))
+        result = dg.materialize([*GOLD_DEFS, *LAKEHOUSE, *LAKEHOUSE_CHECKS], resources=resources, raise_on_error=False)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert evaluations["gold_from_trusted_silver"].passed is False
     published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
@@ -351,7 +344,7 @@ def test_medallion_lakehouse_show_reads_the_current_or_an_earlier_snapshot(
     conn, snowflake_resource, services_home, warehouse_port, tmp_path, capsys
 ):
     from medallion_assets.lib.iceberg_catalog import embedded_lakehouse
-    from tests.integration.private_home import medallion, private_env
+    from tests.helpers import medallion, private_env
 
     env = private_env(services_home, warehouse_port, tmp_path)  # the CLI's MEDALLION_HOME: its own catalog
     lake = embedded_lakehouse(home=tmp_path / "home")

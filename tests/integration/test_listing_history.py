@@ -5,14 +5,11 @@ Each test starts from empty tables, writes the bronze messages it needs and call
 (`refresh_silver`, then `refresh_history`; the history reads bronze up to where silver has merged).
 """
 
-import json
-
 import pytest
-import snowflake.connector
 
 from medallion_assets.defs.gold import history_checks
-from medallion_assets.dev.services import embedded_snowflake_args
-from medallion_assets.lib import history, silver, warehouse
+from medallion_assets.lib import history, silver
+from tests import helpers
 
 TABLES = [
     "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
@@ -24,58 +21,21 @@ TABLES = [
     "ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY_POSITIONS",
     "ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY_BATCH",
 ]
-TOPIC = "listings"
 ARRIVED = "2026-11-28 06:00:00"
-
-
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
-    warehouse.apply_setup(conn)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
 def conn(module_conn):
     for table in TABLES:
         module_conn.cursor().execute(f"DELETE FROM {table}")
-    _offsets.clear()
+    helpers.reset_offsets()
     return module_conn
-
-
-_offsets: dict[int, int] = {}
 
 
 def add_bronze(conn, messages: list[tuple], partition: int = 0) -> None:
     """Append messages (id, document or None for a tombstone, kafka time) to one bronze partition, in order."""
-    selects, params = [], {}
-    for i, (key, document, kafka_time) in enumerate(messages):
-        offset = _offsets.get(partition, 0)
-        _offsets[partition] = offset + 1
-        params.update(
-            {
-                f"id{i}": key,
-                # "$date" spelled \u0024date: the embedded warehouse reads a $name in the statement as a variable
-                f"doc{i}": None
-                if document is None
-                else json.dumps({"_id": key, **document}, ensure_ascii=False).replace('"$', '"\\u0024'),
-                f"op{i}": "d" if document is None else "c",
-                f"p{i}": partition,
-                f"o{i}": offset,
-                f"k{i}": kafka_time,
-            }
-        )
-        selects.append(
-            f"SELECT %(id{i})s AS id, PARSE_JSON(%(doc{i})s) AS raw_data, %(op{i})s AS op, "
-            f"TO_TIMESTAMP_NTZ('{ARRIVED}') AS ingested_at, 'test' AS source, '{TOPIC}' AS kafka_topic, "
-            f"%(p{i})s AS kafka_partition, %(o{i})s AS kafka_offset, TO_TIMESTAMP_NTZ(%(k{i})s) AS kafka_timestamp, "
-            f"'test' AS load_id"
-        )
-    conn.cursor().execute(
-        "INSERT INTO RAW_DB.LANDING.BRONZE_REAL_ESTATE (id, raw_data, op, ingested_at, source, kafka_topic, "
-        "kafka_partition, kafka_offset, kafka_timestamp, load_id) " + " UNION ALL ".join(selects),
-        params,
+    helpers.add_bronze(
+        conn, [(key, document, None, t) for key, document, t in messages], partition, ingested_at=ARRIVED
     )
 
 
@@ -270,6 +230,31 @@ def test_change_types_event_times_and_deletes(conn):
         (2, "delisted", "2026-11-27 10:00:00", 5e8, 0.0),
         (3, "relisted", None, 5e8, 20.0),
     ]
+
+
+def test_an_updated_at_with_a_utc_offset_is_converted_to_utc(conn):
+    add_bronze(
+        conn,
+        [
+            # 00:30 on 1 December in Vietnam is 17:30 UTC on 30 November: the event day is the 30th
+            ("U1", doc(1e9, "2026-12-01T00:30:00+07:00"), "2026-11-30 17:31:00"),
+            ("U2", doc(1e9, "2026-12-01 00:30:00.250+0700"), "2026-11-30 17:31:00"),  # fraction, offset without ':'
+            ("U3", doc(1e9, "2026-11-30T20:00:00-05:30"), "2026-12-01 01:31:00"),  # west of UTC: 01:30 next day
+            ("U4", doc(1e9, {"$date": "2026-12-01T00:30:00+07:00"}), "2026-11-30 17:31:00"),  # inside a $-date
+            ("U5", doc(1e9, "2026-12-01T00:30:00Z"), "2026-12-01 00:31:00"),  # UTC already
+            ("U6", doc(1e9, "2026-12-01T00:30:00"), "2026-12-01 00:31:00"),  # no offset: read as UTC
+        ],
+    )
+    refresh(conn)
+    got = {r["id"]: r["valid_from"] for r in versions(conn)}
+    assert got == {
+        "U1": "2026-11-30 17:30:00",
+        "U2": "2026-11-30 17:30:00",
+        "U3": "2026-12-01 01:30:00",
+        "U4": "2026-11-30 17:30:00",
+        "U5": "2026-12-01 00:30:00",
+        "U6": "2026-12-01 00:30:00",
+    }
 
 
 def _checks(resource) -> dict[str, bool]:

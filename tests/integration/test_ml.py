@@ -19,13 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import snowflake.connector
 
 from medallion_assets.defs.ml import anomalies as anomalies_defs
 from medallion_assets.defs.ml import predictions as predictions_defs
 from medallion_assets.defs.ml import training as training_defs
 from medallion_assets.defs.semantic.checks import v_active_anomalies_matches_open_alerts
-from medallion_assets.dev.services import embedded_snowflake_args
 from medallion_assets.dev.synthetic import CITIES, PROPERTY_TYPES, REFERENCE_DATE
 from medallion_assets.lib import anomalies, charts, ml_model, ml_tables, predictions, registry, warehouse
 from medallion_assets.lib.errors import MedallionError
@@ -46,18 +44,10 @@ FAST = {"rf_n_estimators": 30, "hgb_max_iter": 100, "importance_repeats": 2, "n_
 # --- the embedded warehouse ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=60)
-    warehouse.apply_setup(conn)
-    conn.cursor().execute(f"USE SCHEMA {ml_tables.SCHEMA}")
-    yield conn
-    conn.close()
-
-
 @pytest.fixture
 def conn(module_conn):
     """The connection (current schema ANALYTICS_DB.ML_RESULTS), with gold and every ML table emptied."""
+    module_conn.cursor().execute(f"USE SCHEMA {ml_tables.SCHEMA}")
     for table in [GOLD, *ML_TABLES]:
         module_conn.cursor().execute(f"DELETE FROM {table}")
     return module_conn

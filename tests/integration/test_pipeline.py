@@ -7,11 +7,11 @@ from pathlib import Path
 
 from medallion_assets.definitions import defs
 from medallion_assets.dev.pulse_runs import main_job
-from tests.integration.private_home import medallion, private_env
+from tests.helpers import medallion, private_env
 
 
 def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, services_home, warehouse_port, tmp_path):
-    # A MEDALLION_HOME of the test's own (see private_home.py): gold holds these 10 listings only.
+    # A MEDALLION_HOME of the test's own (see tests/helpers.py private_env): gold holds these 10 listings only.
     env = private_env(services_home, warehouse_port, tmp_path)
     done = medallion(env, "pipeline", "--count", "10", "--no-services")
     assert done.returncode == 0, done.stderr[-3000:]

@@ -7,12 +7,10 @@ import datetime as dt
 
 import dagster as dg
 import pytest
-import snowflake.connector
 
 from medallion_assets.defs.gold.pulse import gold_market_pulse, pulse_counts_match_history
 from medallion_assets.defs.gold.pulse_sensor import market_pulse_sensor
-from medallion_assets.dev.services import embedded_snowflake_args
-from medallion_assets.lib import pulse, warehouse
+from medallion_assets.lib import pulse
 
 TABLES = [pulse.HISTORY_TABLE, pulse.PULSE_TABLE, pulse.LATE_TABLE]
 INSERT = (
@@ -24,14 +22,6 @@ PULSE_ROWS = (
     f"median_price, median_price_per_sqm, lateness_days FROM {pulse.PULSE_TABLE} ORDER BY event_day, city"
 )
 D1 = dt.date(2026, 11, 20)
-
-
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
-    warehouse.apply_setup(conn)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from medallion_assets.dev import services
-from tests.conftest import CONFIG_VARS
+from tests.helpers import CONFIG_VARS
 
 MEDALLION = str(Path(sys.executable).parent / "medallion")
 

@@ -14,6 +14,7 @@ from medallion_assets.defs.source import assets as source
 from medallion_assets.dev import seeding
 from medallion_assets.lib import cdc, warehouse
 from medallion_assets.lib.errors import MedallionError
+from tests.helpers import mongo_ids, query
 
 DEFS = [
     source.warehouse_schema,
@@ -28,26 +29,20 @@ def run(stack, **ingest_config) -> dg.ExecuteInProcessResult:
     return dg.materialize(DEFS, resources=stack, run_config={"ops": config}, raise_on_error=False)
 
 
-def query(stack, sql: str) -> list[tuple]:
-    with warehouse.connect(stack["snowflake"]) as conn:
-        return conn.cursor().execute(sql, {"t": stack["kafka"].topic}).fetchall()
-
-
-def mongo_ids(stack) -> set[str]:
-    with stack["mongo"].get_collection() as collection:
-        return {str(d["_id"]) for d in collection.find({}, {"_id": 1})}
-
-
 def silver_ids(stack) -> set[str]:
     return {
         r[0]
-        for r in query(stack, "SELECT id AS id FROM STAGING_DB.CLEANED.SILVER_REAL_ESTATE WHERE kafka_topic = %(t)s")
+        for r in query(
+            stack,
+            "SELECT id AS id FROM STAGING_DB.CLEANED.SILVER_REAL_ESTATE WHERE kafka_topic = %(t)s",
+            {"t": stack["kafka"].topic},
+        )
     }
 
 
 def tombstone_ids(stack) -> list[str]:
     sql = "SELECT id AS id FROM RAW_DB.LANDING.BRONZE_REAL_ESTATE WHERE kafka_topic = %(t)s AND op = 'd' ORDER BY id"
-    return [r[0] for r in query(stack, sql)]
+    return [r[0] for r in query(stack, sql, {"t": stack["kafka"].topic})]
 
 
 def stored_cursor(stack) -> cdc.Cursor:

@@ -11,7 +11,7 @@ from medallion_assets.defs.ingestion.sensors import mongo_changes_sensor
 from medallion_assets.defs.source import assets as source
 from medallion_assets.dev import seeding
 from medallion_assets.lib.errors import ServiceUnavailable
-from tests.integration.test_ingestion_bronze import run, seed
+from tests.helpers import ingest, seed
 
 INSTANCE = dg.DagsterInstance.ephemeral()
 
@@ -53,7 +53,7 @@ def test_mongo_sensor_requests_one_run_per_unshipped_change(stack):
     again, cursor = tick(mongo_changes_sensor, stack, cursor)
     assert again.run_key == first.run_key == cursor  # same changes, same key: Dagster starts one run
 
-    assert run(stack).success  # the requested run ships everything
+    assert ingest(stack).success  # the requested run ships everything
     idle, _ = tick(mongo_changes_sensor, stack, cursor)
     assert isinstance(idle, dg.SkipReason)
 
@@ -64,7 +64,7 @@ def test_mongo_sensor_requests_one_run_per_unshipped_change(stack):
     with stack["mongo"].get_collection() as collection:
         seeding.delete(collection, 1)
     assert tick(mongo_changes_sensor, stack, cursor)[0].run_key == change.run_key  # oldest change names it
-    assert run(stack).success
+    assert ingest(stack).success
     assert isinstance(tick(mongo_changes_sensor, stack, cursor)[0], dg.SkipReason)
 
 
@@ -79,7 +79,7 @@ def test_kafka_sensor_requests_bronze_for_unloaded_messages(stack):
     assert backlog.tags["medallion/lag"] == "30"
     assert tick(kafka_backlog_sensor, stack, cursor)[0].run_key == backlog.run_key
 
-    assert run(stack).success
+    assert ingest(stack).success
     assert isinstance(tick(kafka_backlog_sensor, stack, cursor)[0], dg.SkipReason)
 
     seed(stack, 4)

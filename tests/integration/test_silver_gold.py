@@ -7,12 +7,10 @@ Dagster where the point is how they behave together (the blocking check).
 """
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import dagster as dg
 import pytest
-import snowflake.connector
 
 from medallion_assets.defs.gold import assets as gold_assets
 from medallion_assets.defs.gold import checks as gold_checks
@@ -20,8 +18,8 @@ from medallion_assets.defs.semantic import assets as semantic_assets
 from medallion_assets.defs.semantic import checks as semantic_checks
 from medallion_assets.defs.silver import assets as silver_assets
 from medallion_assets.defs.silver import checks as silver_checks
-from medallion_assets.dev.services import embedded_snowflake_args
 from medallion_assets.lib import charts, gold, semantic, silver, warehouse
+from tests.helpers import BRONZE_TOPIC, add_bronze, good, next_offset, reset_offsets
 
 TABLES = [
     "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
@@ -33,18 +31,9 @@ TABLES = [
     "ANALYTICS_DB.DWH.GOLD_MARKET_ANALYTICS",
     "ANALYTICS_DB.DWH.GOLD_PRICE_TRENDS",
 ]
-TOPIC = "listings"
 
 
 # --- the embedded warehouse ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def module_conn(warehouse_port):
-    conn = snowflake.connector.connect(**embedded_snowflake_args(warehouse_port), network_timeout=30)
-    warehouse.apply_setup(conn)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
@@ -56,38 +45,6 @@ def conn(module_conn):
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-_offsets: dict[int, int] = {}
-
-
-def add_bronze(conn, messages: list[tuple], partition: int = 0) -> None:
-    """Append messages (id, document or None for a tombstone[, op]) to one bronze partition, in order."""
-    selects, params = [], {}
-    for i, message in enumerate(messages):
-        key, document = message[0], message[1]
-        op = message[2] if len(message) > 2 else ("d" if document is None else "c")
-        offset = _offsets.get(partition, 0)
-        _offsets[partition] = offset + 1
-        params.update(
-            {
-                f"id{i}": key,
-                f"doc{i}": None if document is None else json.dumps({"_id": key, **document}, ensure_ascii=False),
-                f"op{i}": op,
-                f"p{i}": partition,
-                f"o{i}": offset,
-            }
-        )
-        selects.append(
-            f"SELECT %(id{i})s AS id, PARSE_JSON(%(doc{i})s) AS raw_data, %(op{i})s AS op, "
-            f"CURRENT_TIMESTAMP() AS ingested_at, 'test' AS source, '{TOPIC}' AS kafka_topic, "
-            f"%(p{i})s AS kafka_partition, %(o{i})s AS kafka_offset, CURRENT_TIMESTAMP() AS kafka_timestamp, "
-            f"'test' AS load_id"
-        )
-    conn.cursor().execute(
-        "INSERT INTO RAW_DB.LANDING.BRONZE_REAL_ESTATE (id, raw_data, op, ingested_at, source, kafka_topic, "
-        "kafka_partition, kafka_offset, kafka_timestamp, load_id) " + " UNION ALL ".join(selects),
-        params,
-    )
 
 
 def rows(conn, table: str, order_by: str = "1") -> list[dict]:
@@ -107,22 +64,6 @@ def snapshot(conn) -> dict[str, list[dict]]:
         "features": rows(conn, gold.FEATURES_TABLE),
         "market": rows(conn, gold.MARKET_TABLE, "1, 2, 3"),
         "trends": rows(conn, gold.TRENDS_TABLE, "1, 2"),
-    }
-
-
-def good(price: float, **extra) -> dict:
-    """A structured document that scores 1.0."""
-    return {
-        "property_type": "Nhà",
-        "price": price,
-        "area": 80,
-        "bedrooms": 2,
-        "bathrooms": 1,
-        "location": "1 Kim Mã",
-        "city": "Hà Nội",
-        "district": "Ba Đình",
-        "posted_date": "2025-05-05",
-        **extra,
     }
 
 
@@ -509,7 +450,7 @@ def parsed(module_conn):
     """Silver after one run over every parsing case (one message each, partition 0, offsets 0..n-1)."""
     for table in TABLES:
         module_conn.cursor().execute(f"DELETE FROM {table}")
-    _offsets.clear()
+    reset_offsets()
     add_bronze(module_conn, [(key, document) for key, (document, _) in PARSING_CASES.items()])
     result = silver.refresh_silver(module_conn, "parse-run")
     return result, by_id(module_conn, silver.SILVER_TABLE)
@@ -521,7 +462,7 @@ def test_silver_parses_both_shapes(parsed, listing_id):
     expected = PARSING_CASES[listing_id][1]
     row = silver_rows[listing_id]
     assert {key: row[key] for key in expected} == expected
-    assert row["kafka_topic"] == TOPIC and row["kafka_partition"] == 0
+    assert row["kafka_topic"] == BRONZE_TOPIC and row["kafka_partition"] == 0
     assert row["kafka_offset"] == list(PARSING_CASES).index(listing_id)
 
 
@@ -574,8 +515,8 @@ def test_latest_version_wins_and_tombstones_remove(conn):
     result = silver.refresh_silver(conn, "run-1")
     rows_ = by_id(conn, silver.SILVER_TABLE)
     assert sorted(rows_) == ["a", "b", "e", "f"]
-    assert rows_["a"]["price"] == 1.5e9 and rows_["a"]["kafka_offset"] == _offsets[0] - 6
-    assert rows_["e"]["kafka_offset"] == _offsets[0] - 1  # the newest copy of the winning version
+    assert rows_["a"]["price"] == 1.5e9 and rows_["a"]["kafka_offset"] == next_offset(0) - 6
+    assert rows_["e"]["kafka_offset"] == next_offset(0) - 1  # the newest copy of the winning version
     assert (rows_["f"]["kafka_partition"], rows_["f"]["price"]) == (1, 5e9)
     assert (result["rows_in"], result["ids_in"], result["tombstones_in"]) == (10, 6, 3)
     assert (result["rows_inserted"], result["rows_updated"], result["rows_deleted"]) == (4, 0, 0)
@@ -617,8 +558,8 @@ def test_incremental_runs_read_only_new_messages_and_reruns_change_nothing(conn)
     ]
     marks = warehouse.fetch_all(conn, "silver/watermarks")
     assert [(m["kafka_partition"], m["processed_offset"]) for m in marks] == [
-        (0, _offsets[0] - 1),
-        (1, _offsets[1] - 1),
+        (0, next_offset(0) - 1),
+        (1, next_offset(1) - 1),
     ]
 
 
@@ -859,12 +800,44 @@ def test_blocking_quality_check_stops_gold(conn, snowflake_resource):
     assert by_id(conn, gold.FEATURES_TABLE)["ok-0"]["price"] == 1.25e9
 
 
+def test_one_quality_bar_for_the_silver_check_the_gold_asset_and_the_gold_check(conn, snowflake_resource, monkeypatch):
+    """MEDALLION_MIN_QUALITY_SCORE is the one bar: set to 0.8, the silver gate counts listings at 0.8 and above,
+    gold holds exactly those, and the gold check judges gold by the same bar (there is no run-config slot left
+    that could say otherwise)."""
+    monkeypatch.setenv("MEDALLION_MIN_QUALITY_SCORE", "0.8")
+    no_bedrooms = {k: v for k, v in good(2e9).items() if k != "bedrooms"}  # 0.8
+    at_0_6 = {k: v for k, v in good(3e9).items() if k not in ("bedrooms", "location")}  # 0.6
+    add_bronze(conn, [("full", good(1e9)), ("no-bedrooms", no_bedrooms), ("at-0.6", at_0_6)])
+    run_config = {"ops": {"silver_real_estate_silver_quality_share": {"config": {"pass_share": 0.5}}}}
+    result = dg.materialize(ALL_DEFS, resources={"snowflake": snowflake_resource}, run_config=run_config)
+    checks = check_results(result)
+    assert result.success and all(c.passed for c in checks.values())
+    assert sorted(by_id(conn, gold.FEATURES_TABLE)) == ["full", "no-bedrooms"]
+    quality = checks["silver_quality_share"].metadata
+    assert (quality["min_quality_score"].value, quality["passing_rows"].value, quality["silver_rows"].value) == (
+        0.8,
+        2,
+        3,
+    )
+    trusted = checks["gold_from_trusted_silver"].metadata
+    assert (trusted["min_quality_score"].value, trusted["population"].value, trusted["gold_rows"].value) == (0.8, 2, 2)
+    features = next(e for e in result.get_asset_materialization_events() if e.asset_key.path == ["gold_ml_features"])
+    assert features.materialization.metadata["min_quality_score"].value == 0.8
+    # the run config has no threshold any more
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.materialize(
+            ALL_DEFS,
+            resources={"snowflake": snowflake_resource},
+            run_config={"ops": {"silver_real_estate_silver_quality_share": {"config": {"min_quality_score": 0.2}}}},
+        )
+
+
 def test_gold_checks_catch_planted_problems(conn, snowflake_resource):
     add_bronze(conn, [("real", good(1e9)), ("weak", {"price": 2e9, "area": 80})])  # weak scores 0.4
     silver.refresh_silver(conn, "planted")
     gold.refresh_gold(conn)
     checks = {
-        "trusted": gold_checks.gold_from_trusted_silver(config=gold_assets.GoldConfig(), snowflake=snowflake_resource),
+        "trusted": gold_checks.gold_from_trusted_silver(snowflake=snowflake_resource),
         "unique": gold_checks.gold_ids_unique(snowflake=snowflake_resource),
         "consistent": gold_checks.gold_features_consistent(snowflake=snowflake_resource),
         "market": gold_checks.market_counts_add_up(snowflake=snowflake_resource),
@@ -877,7 +850,7 @@ def test_gold_checks_catch_planted_problems(conn, snowflake_resource):
         "SELECT 'real' AS id, 1e9 AS price, 1.0 AS price_per_sqm, 80 AS area, FALSE AS is_high_value "
         "UNION ALL SELECT 'weak' AS id, 2e9 AS price, 2.5e7 AS price_per_sqm, 80 AS area, FALSE AS is_high_value"
     )
-    trusted = gold_checks.gold_from_trusted_silver(config=gold_assets.GoldConfig(), snowflake=snowflake_resource)
+    trusted = gold_checks.gold_from_trusted_silver(snowflake=snowflake_resource)
     assert not trusted.passed and trusted.metadata["not_qualifying"].value == 1
     unique = gold_checks.gold_ids_unique(snowflake=snowflake_resource)
     assert not unique.passed and unique.metadata["duplicate_rows"].value == 1

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from medallion_assets.definitions import defs
-from tests.integration.private_home import medallion, private_env
+from tests.helpers import medallion, private_env
 
 SILVER = "STAGING_DB.CLEANED.SILVER_REAL_ESTATE"
 # The one check, through the whole graph's job, on the instance at $DAGSTER_HOME (as the UI's "execute check").

@@ -35,16 +35,26 @@ OID = ObjectId("65a1b2c3d4e5f60718293a4b")
 def test_document_key_for_each_kind_of_id():
     assert document_key(OID) == "65a1b2c3d4e5f60718293a4b"
     assert document_key("listing-7") == "listing-7"
-    assert document_key(42) == "42"
-    assert document_key(4.5) == "4.5"
+    assert document_key(42) == "~num:42"
+    assert document_key(4.5) == "~num:4.5"
+    assert document_key(True) == "~bool:true"
     # compound ids: JSON with sorted keys, so the same id always gives the same key
-    assert document_key({"b": 1, "a": "x"}) == '{"a": "x", "b": 1}'
-    assert document_key({"a": "x", "b": 1}) == '{"a": "x", "b": 1}'
-    assert document_key({"src": OID, "n": 2}) == '{"n": 2, "src": "65a1b2c3d4e5f60718293a4b"}'
-    assert document_key(dt.datetime(2024, 1, 2)) == '"2024-01-02T00:00:00"'
-    # NOTE (left alone): the int id 42 and the string id "42" are different MongoDB documents but get the
-    # same message key, so silver (latest version per key) would fold them into one listing
-    assert document_key(42) == document_key("42")
+    assert document_key({"b": 1, "a": "x"}) == '~doc:{"a": "x", "b": 1}'
+    assert document_key({"a": "x", "b": 1}) == '~doc:{"a": "x", "b": 1}'
+    assert document_key({"src": OID, "n": 2}) == '~doc:{"n": 2, "src": "65a1b2c3d4e5f60718293a4b"}'
+    assert document_key(dt.datetime(2024, 1, 2)) == "~date:2024-01-02T00:00:00"
+    assert document_key("~num:42") == "~str:~num:42"  # a string that looks like a tagged key stays apart
+
+
+def test_distinct_mongodb_ids_get_distinct_keys_and_equal_ones_the_same():
+    # MongoDB keeps each of these as a document of its own (they differ in type), so each needs its own key:
+    # one key for two of them would fold two listings into one silver row
+    distinct = [42, "42", 4.5, "4.5", True, "true", 1, {"a": 1}, '{"a": 1}', "~num:42", dt.datetime(2024, 1, 2)]
+    keys = [document_key(i) for i in distinct]
+    assert len(set(keys)) == len(distinct), keys
+    # numbers equal in value are one _id in MongoDB (a duplicate-key error): one key
+    assert document_key(42) == document_key(42.0) == document_key(bson.Int64(42)) == document_key(Decimal128("42"))
+    assert document_key(4.5) == document_key(Decimal128("4.5"))
 
 
 def test_document_json_exact_bytes():
@@ -71,9 +81,9 @@ def test_document_json_exact_bytes():
 
 
 def test_document_json_id_matches_the_key_for_every_kind_of_id():
-    assert document_json({"_id": 42, "a": 1}) == b'{"_id": "42", "a": 1}'
+    assert document_json({"_id": 42, "a": 1}) == b'{"_id": "~num:42", "a": 1}'
     assert document_json({"a": 1, "_id": "s"}) == b'{"a": 1, "_id": "s"}'  # _id keeps its place
-    assert document_json({"_id": {"y": 2, "x": 1}}) == b'{"_id": "{\\"x\\": 1, \\"y\\": 2}"}'
+    assert document_json({"_id": {"y": 2, "x": 1}}) == b'{"_id": "~doc:{\\"x\\": 1, \\"y\\": 2}"}'
 
 
 def test_document_json_refuses_nan():

@@ -10,7 +10,7 @@ import pytest
 from medallion_assets import cli
 from medallion_assets.defs.resources import build_resources
 from medallion_assets.lib.errors import MedallionError
-from medallion_assets.lib.settings import REQUIRED, embedded_services
+from medallion_assets.lib.settings import embedded_services
 
 PRODUCTION = {
     "MONGO_URI": "mongodb://reader:s3cret@mongo.example.com:27017",
@@ -19,15 +19,6 @@ PRODUCTION = {
     "SNOWFLAKE_USER": "loader",
     "SNOWFLAKE_PASSWORD": "s3cret",
 }
-
-
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for name in ("MEDALLION_ENV", "MEDALLION_EMBEDDED", *[v for vs in REQUIRED.values() for v in vs]):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MEDALLION_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return monkeypatch
 
 
 @pytest.fixture

@@ -22,15 +22,13 @@ from medallion_assets.lib.settings import SERVICE_VARIABLES
 
 
 @pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for name in ("MEDALLION_ENV", *VARIABLES):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MEDALLION_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MEDALLION_S3_PORT", "41234")
-    return monkeypatch
+def lake_env(clean_env):
+    """No service variables; the embedded S3 store on port 41234."""
+    clean_env.setenv("MEDALLION_S3_PORT", "41234")
+    return clean_env
 
 
-def test_local_default_is_the_embedded_lakehouse(clean_env, tmp_path):
+def test_local_default_is_the_embedded_lakehouse(lake_env, tmp_path):
     assert lakehouse_enabled()
     resource = lakehouse_resource()
     assert resource.catalog_uri == f"sqlite:///{tmp_path / 'home' / 'lakehouse' / 'catalog.db'}"
@@ -39,27 +37,27 @@ def test_local_default_is_the_embedded_lakehouse(clean_env, tmp_path):
     assert props["s3.endpoint"] == "http://127.0.0.1:41234" and props["py-io-impl"].endswith("PyArrowFileIO")
 
 
-def test_production_without_a_catalog_leaves_the_group_out(clean_env):
-    clean_env.setenv("MEDALLION_ENV", "production")
+def test_production_without_a_catalog_leaves_the_group_out(lake_env):
+    lake_env.setenv("MEDALLION_ENV", "production")
     assert not lakehouse_enabled()
     defs = lakehouse_defs()
     assert list(defs.assets or []) == [] and list(defs.asset_checks or []) == []
 
 
-def test_a_catalog_without_a_warehouse_is_named(clean_env):
-    clean_env.setenv("MEDALLION_ENV", "production")
-    clean_env.setenv("MEDALLION_ICEBERG_CATALOG_URI", "postgresql+psycopg2://u:pw@db:5432/iceberg")
+def test_a_catalog_without_a_warehouse_is_named(lake_env):
+    lake_env.setenv("MEDALLION_ENV", "production")
+    lake_env.setenv("MEDALLION_ICEBERG_CATALOG_URI", "postgresql+psycopg2://u:pw@db:5432/iceberg")
     assert lakehouse_enabled()
     with pytest.raises(MedallionError, match="MEDALLION_ICEBERG_CATALOG_URI is set, so MEDALLION_ICEBERG_WAREHOUSE"):
         lakehouse_resource()
 
 
-def test_configured_catalog_reads_its_secrets_at_run_time(clean_env):
-    clean_env.setenv("MEDALLION_ENV", "production")
-    clean_env.setenv("MEDALLION_ICEBERG_CATALOG_URI", "https://catalog.example.com/api")
-    clean_env.setenv("MEDALLION_ICEBERG_WAREHOUSE", "s3://acme-lake/gold")
-    clean_env.setenv("MEDALLION_ICEBERG_CATALOG_TOKEN", "t0ken")
-    clean_env.setenv("MEDALLION_ICEBERG_PROPERTIES", '{"s3.region": "eu-west-1"}')
+def test_configured_catalog_reads_its_secrets_at_run_time(lake_env):
+    lake_env.setenv("MEDALLION_ENV", "production")
+    lake_env.setenv("MEDALLION_ICEBERG_CATALOG_URI", "https://catalog.example.com/api")
+    lake_env.setenv("MEDALLION_ICEBERG_WAREHOUSE", "s3://acme-lake/gold")
+    lake_env.setenv("MEDALLION_ICEBERG_CATALOG_TOKEN", "t0ken")
+    lake_env.setenv("MEDALLION_ICEBERG_PROPERTIES", '{"s3.region": "eu-west-1"}')
     resource = lakehouse_resource()
     assert resource.warehouse == "s3://acme-lake/gold"
     resolved = resource.process_config_and_initialize()
@@ -162,7 +160,7 @@ def test_one_declaration_per_table():
     assert json.loads(json.dumps(lakehouse.TABLE_PROPERTIES))["write.parquet.compression-codec"] == "zstd"
 
 
-def test_automation_publishes_after_gold_changed_and_only_once_its_blocking_checks_passed(clean_env):
+def test_automation_publishes_after_gold_changed_and_only_once_its_blocking_checks_passed(lake_env):
     """Declarative automation over the real definitions: a gold table's lakehouse publication is requested after
     the table was materialized, and held while one of the table's blocking checks failed."""
     import dagster as dg
@@ -202,7 +200,7 @@ def test_automation_publishes_after_gold_changed_and_only_once_its_blocking_chec
     assert tick() == (0, 0)
 
 
-def test_pulse_publication_follows_any_updated_day_although_most_days_were_never_materialized(clean_env):
+def test_pulse_publication_follows_any_updated_day_although_most_days_were_never_materialized(lake_env):
     """The pulse is daily-partitioned from MEDALLION_PULSE_START_DATE on, most days never materialized: its
     (unpartitioned) lakehouse publication is requested after a day was materialized, once, and again after the
     next day."""

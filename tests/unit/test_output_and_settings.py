@@ -14,7 +14,8 @@ import medallion_assets
 from medallion_assets.lib import settings
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.output import print_rows
-from medallion_assets.lib.settings import DEFAULT_PORTS, Ports, medallion_home
+from medallion_assets.lib.settings import Ports, medallion_home
+from tests.helpers import PORT_VARS
 
 COLUMNS = ["id", "name", "posted", "seen_at", "price"]
 ROWS = [
@@ -133,17 +134,6 @@ def test_print_rows_writes_to_stdout_by_default(capsys):
 
 # --- settings -----------------------------------------------------------------------------------------
 
-PORT_VARS = [f"MEDALLION_{name.upper()}_PORT" for name in DEFAULT_PORTS]
-
-
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    """No port variables, and MEDALLION_HOME at an empty folder."""
-    for name in PORT_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MEDALLION_HOME", str(tmp_path))
-    return tmp_path
-
 
 def test_ports_default(clean_env):
     assert Ports.configured() == Ports(mongo=37017, s3=39000, kafka=39092, snowflake=38080)
@@ -157,9 +147,10 @@ def test_ports_from_variables(clean_env, monkeypatch):
     assert ports.get("kafka") == 40001 and ports.get("mongo") == 37017
 
 
-def test_services_json_wins_over_variables(clean_env, monkeypatch):
+def test_services_json_wins_over_variables(clean_env, monkeypatch, tmp_path):
     monkeypatch.setenv("MEDALLION_KAFKA_PORT", "40001")
-    (clean_env / "services.json").write_text(
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "services.json").write_text(
         json.dumps({"ports": {"mongo": 1001, "s3": 1002, "kafka": 1003, "snowflake": 1004}, "pids": {}})
     )
     assert Ports.configured() == Ports(mongo=1001, s3=1002, kafka=1003, snowflake=1004)
@@ -210,3 +201,16 @@ def test_ports_read_services_json_from_the_default_home(monkeypatch, tmp_path):
         json.dumps({"ports": {"mongo": 1, "s3": 2, "kafka": 3, "snowflake": 4}})
     )
     assert Ports.configured() == Ports(mongo=1, s3=2, kafka=3, snowflake=4)
+
+
+def test_min_quality_score_default_value_and_bad_values(monkeypatch):
+    monkeypatch.delenv("MEDALLION_MIN_QUALITY_SCORE", raising=False)
+    assert settings.min_quality_score() == 0.6
+    monkeypatch.setenv("MEDALLION_MIN_QUALITY_SCORE", " 0.8 ")
+    assert settings.min_quality_score() == 0.8
+    for raw in ("1.2", "-0.1", "high", "nan"):
+        monkeypatch.setenv("MEDALLION_MIN_QUALITY_SCORE", raw)
+        with pytest.raises(
+            MedallionError, match=rf"^MEDALLION_MIN_QUALITY_SCORE must be a number from 0.0 to 1.0, got '{raw}'$"
+        ):
+            settings.min_quality_score()

@@ -27,7 +27,12 @@ NAMES = {
 KNOWN_DIFFERENCES = [
     (r"\bNOT\s+IN\s*\(\s*SELECT\b", "NOT IN (subquery) matches nothing once the subquery holds a NULL", "NOT EXISTS"),
     (r"\bCURRENT_TIMESTAMP\b", "stored in TIMESTAMP_NTZ it keeps the session time zone's wall clock", "SYSDATE()"),
-    (r"\bCREATE\s+OR\s+REPLACE\s+VIEW\b(?![^(]*\bCOPY\s+GRANTS\b)", "drops every grant on the view", "COPY GRANTS"),
+    # the view's name, its optional column list (with COMMENTs), then COPY GRANTS must follow
+    (
+        r"\bCREATE\s+OR\s+REPLACE\s+VIEW\s+(?>[\w.]+)(?>(?:\s*\((?:[^()']|'(?:[^']|'')*'|\([^()]*\))*\))?\s*)(?!COPY\s+GRANTS\b)",
+        "drops every grant on the view",
+        "COPY GRANTS",
+    ),
     (
         r"\$1:\w+::TIMESTAMP",
         "a Parquet timestamp without USE_LOGICAL_TYPE arrives as an integer read as seconds",

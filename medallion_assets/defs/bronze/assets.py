@@ -8,8 +8,9 @@ from dagster_snowflake import SnowflakeResource
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.bronze_loader import BronzeConfig, load_topic
 from medallion_assets.lib.kafka import KafkaResource
-from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.metadata import md_table
 from medallion_assets.lib.mongo import MongoResource
+from medallion_assets.lib.tables import column_schema
 
 
 @dg.asset(
@@ -22,20 +23,7 @@ from medallion_assets.lib.mongo import MongoResource
     "exactly once from warehouse-kept positions; unparseable messages go to BRONZE_REJECTS.",
     metadata={
         "dagster/table_name": "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
-        "dagster/column_schema": column_schema(
-            [
-                ("id", "VARCHAR", "Mongo _id (the message key)"),
-                ("raw_data", "VARIANT", "the document as JSON; NULL for a delete"),
-                ("op", "VARCHAR", "r snapshot, c insert, u update, d delete"),
-                ("ingested_at", "TIMESTAMP_NTZ", ""),
-                ("source", "VARCHAR", "mongodb:<database>.<collection>"),
-                ("kafka_topic", "VARCHAR", ""),
-                ("kafka_partition", "INTEGER", ""),
-                ("kafka_offset", "BIGINT", ""),
-                ("kafka_timestamp", "TIMESTAMP_NTZ", ""),
-                ("load_id", "VARCHAR", "the batch (transaction) that loaded the row"),
-            ]
-        ),
+        "dagster/column_schema": column_schema("RAW_DB.LANDING.BRONZE_REAL_ESTATE"),
     },
 )
 def bronze_real_estate(

@@ -4,74 +4,19 @@ import time
 
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
-from pydantic import Field
 
-from medallion_assets.lib import charts, warehouse
+from medallion_assets.lib import charts, settings, warehouse
 from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
-from medallion_assets.lib.metadata import column_schema, md_table
-from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE
+from medallion_assets.lib.metadata import md_table
+from medallion_assets.lib.tables import column_schema
 
 CHART_CITIES = 15  # the chart on gold_market_analytics shows the cities with the most listings
 
 
-class GoldConfig(dg.Config):
-    min_quality_score: float = Field(
-        default=DEFAULT_MIN_QUALITY_SCORE,
-        ge=0.0,
-        le=1.0,
-        description="Silver listings with data_quality_score at least this (and a price > 0) make the gold "
-        "population (default 0.6, as in the seed).",
-    )
-
-
 _COLUMNS = {
-    "gold_ml_features": column_schema(
-        [
-            ("id", "VARCHAR", ""),
-            ("property_type", "VARCHAR", ""),
-            ("price", "FLOAT", "VND"),
-            ("price_per_sqm", "FLOAT", "price / area; NULL without a positive area"),
-            ("area", "FLOAT", "m²"),
-            ("bedrooms", "INTEGER", ""),
-            ("bathrooms", "INTEGER", ""),
-            ("rooms_total", "INTEGER", "bedrooms + bathrooms, missing as 0"),
-            ("city", "VARCHAR", ""),
-            ("district", "VARCHAR", ""),
-            ("latitude", "FLOAT", ""),
-            ("longitude", "FLOAT", ""),
-            ("posted_date", "DATE", ""),
-            ("is_high_value", "BOOLEAN", "price > P75"),
-            ("price_category", "VARCHAR", "Budget <= P25 < Standard <= P50 < Premium <= P75 < Luxury"),
-            ("area_category", "VARCHAR", "< 50 Small, < 100 Medium, < 200 Large, else Very Large; Unknown"),
-            ("processed_at", "TIMESTAMP_NTZ", "when the row last changed"),
-        ]
-    ),
-    "gold_market_analytics": column_schema(
-        [
-            ("city", "VARCHAR", "'Unknown' when missing"),
-            ("district", "VARCHAR", "'Unknown' when missing"),
-            ("property_type", "VARCHAR", "'Unknown' when missing"),
-            ("avg_price", "FLOAT", ""),
-            ("median_price", "FLOAT", ""),
-            ("min_price", "FLOAT", ""),
-            ("max_price", "FLOAT", ""),
-            ("avg_price_per_sqm", "FLOAT", ""),
-            ("total_listings", "INTEGER", ""),
-            ("avg_area", "FLOAT", ""),
-            ("avg_bedrooms", "FLOAT", ""),
-            ("updated_at", "TIMESTAMP_NTZ", "when the row last changed"),
-        ]
-    ),
-    "gold_price_trends": column_schema(
-        [
-            ("city", "VARCHAR", "'Unknown' when missing"),
-            ("year_month", "VARCHAR", "YYYY-MM of posted_date"),
-            ("avg_price", "FLOAT", ""),
-            ("avg_price_per_sqm", "FLOAT", ""),
-            ("listing_count", "INTEGER", ""),
-            ("updated_at", "TIMESTAMP_NTZ", "when the row last changed"),
-        ]
-    ),
+    "gold_ml_features": column_schema(FEATURES_TABLE),
+    "gold_market_analytics": column_schema(MARKET_TABLE),
+    "gold_price_trends": column_schema(TRENDS_TABLE),
 }
 
 _SPEC_DESCRIPTIONS = {
@@ -100,10 +45,11 @@ _SPEC_DESCRIPTIONS = {
         for key, (_, table) in GOLD_TABLES.items()
     ],
 )
-def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake: SnowflakeResource):
+def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource):
+    min_quality_score = settings.min_quality_score()  # MEDALLION_MIN_QUALITY_SCORE, as the quality checks read it
     started = time.monotonic()
     with warehouse.connect(snowflake) as conn:
-        result = refresh_gold(conn, config.min_quality_score)
+        result = refresh_gold(conn, min_quality_score)
         categories = warehouse.fetch_all(conn, "gold/category_counts")
         market_preview = warehouse.fetch_all(conn, "gold/preview_market")
         trends_preview = warehouse.fetch_all(conn, "gold/preview_trends")
@@ -132,7 +78,7 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldConfig, snowflake
         asset_key="gold_ml_features",
         metadata={
             **changes("ml_features"),
-            "min_quality_score": dg.MetadataValue.float(config.min_quality_score),
+            "min_quality_score": dg.MetadataValue.float(min_quality_score),
             "price_quartiles": dg.MetadataValue.json({q: result[q] for q in ("p25", "p50", "p75")}),
             "price_categories": dg.MetadataValue.json(by_dimension.get("price_category", {})),
             "area_categories": dg.MetadataValue.json(by_dimension.get("area_category", {})),

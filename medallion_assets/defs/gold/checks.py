@@ -7,28 +7,30 @@ that failed its checks."""
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.gold.assets import GoldConfig
-from medallion_assets.lib import warehouse
+from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
+from medallion_assets.lib import settings, warehouse
 from medallion_assets.lib.silver import ints
 
 
 @dg.asset_check(
     blocking=True,
+    automation_condition=CHECK_AFTER_ITS_ASSET,
     asset="gold_ml_features",
     additional_deps=["silver_real_estate"],
-    description="Every gold row comes from a silver listing with score >= min_quality_score and price > 0 "
-    "(same price), and every such listing is in gold.",
+    description="Every gold row comes from a silver listing with score >= MEDALLION_MIN_QUALITY_SCORE (default 0.6) "
+    "and price > 0 (same price), and every such listing is in gold.",
 )
-def gold_from_trusted_silver(config: GoldConfig, snowflake: SnowflakeResource) -> dg.AssetCheckResult:
+def gold_from_trusted_silver(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
+    min_quality_score = settings.min_quality_score()
     with warehouse.connect(snowflake) as conn:
-        row = ints(warehouse.fetch_one(conn, "gold/check_population", {"min_quality_score": config.min_quality_score}))
+        row = ints(warehouse.fetch_one(conn, "gold/check_population", {"min_quality_score": min_quality_score}))
     problems = row["not_in_silver"] + row["not_qualifying"] + row["price_differs"]
     return dg.AssetCheckResult(
         passed=problems == 0 and row["gold_rows"] == row["population"],
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             **{key: dg.MetadataValue.int(value) for key, value in row.items()},
-            "min_quality_score": dg.MetadataValue.float(config.min_quality_score),
+            "min_quality_score": dg.MetadataValue.float(min_quality_score),
         },
     )
 
@@ -41,6 +43,7 @@ def _features_row(snowflake: SnowflakeResource) -> dict[str, int]:
 @dg.asset_check(
     asset="gold_ml_features",
     blocking=True,
+    automation_condition=CHECK_AFTER_ITS_ASSET,
     description="Listing ids are unique (and present) in the gold features.",
 )
 def gold_ids_unique(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
@@ -59,6 +62,7 @@ def gold_ids_unique(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     blocking=True,
+    automation_condition=CHECK_AFTER_ITS_ASSET,
     asset="gold_ml_features",
     description="price_per_sqm = price / area (relative tolerance 1e-9), and every row has its price category, "
     "area category and is_high_value.",
@@ -80,6 +84,7 @@ def _totals(snowflake: SnowflakeResource) -> dict[str, int]:
 
 @dg.asset_check(
     blocking=True,
+    automation_condition=CHECK_AFTER_ITS_ASSET,
     asset="gold_market_analytics",
     additional_deps=["gold_ml_features"],
     description="The listings counted per market group add up to the gold population.",
@@ -95,6 +100,7 @@ def market_counts_add_up(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     blocking=True,
+    automation_condition=CHECK_AFTER_ITS_ASSET,
     asset="gold_price_trends",
     additional_deps=["gold_ml_features"],
     description="The listings counted per (city, month) add up to the gold listings that have a posted date.",

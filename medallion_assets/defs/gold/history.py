@@ -8,37 +8,10 @@ from pydantic import Field
 
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.history import HISTORY_TABLE, refresh_history
-from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.metadata import md_table
+from medallion_assets.lib.tables import column_schema
 
-HISTORY_COLUMNS = column_schema(
-    [
-        ("id", "VARCHAR", "listing id (Mongo _id)"),
-        ("version", "INTEGER", "1, 2, ... per listing, in Kafka order"),
-        (
-            "valid_from",
-            "TIMESTAMP_NTZ",
-            "event time (UTC): updated_at, else the Kafka message time; never before the version before",
-        ),
-        ("valid_to", "TIMESTAMP_NTZ", "the next version's valid_from; NULL for the last version"),
-        ("is_current", "BOOLEAN", "the last version, unless it is a delisting"),
-        ("change_type", "VARCHAR", "listed, repriced, changed (other fields), delisted (a tombstone), relisted"),
-        ("price", "FLOAT", "VND, as silver parses it; a delisting carries the last known price"),
-        ("previous_price", "FLOAT", "the version before's price; NULL for the first version"),
-        ("price_change_pct", "FLOAT", "100 × (price - previous_price) / previous_price, 4 decimals"),
-        ("area", "FLOAT", "m²"),
-        ("price_per_sqm", "FLOAT", "price / area; NULL without a positive area"),
-        ("city", "VARCHAR", ""),
-        ("district", "VARCHAR", ""),
-        ("property_type", "VARCHAR", ""),
-        ("event_time_source", "VARCHAR", "updated_at, kafka_timestamp or ingested_at: where valid_from comes from"),
-        ("arrived_at", "TIMESTAMP_NTZ", "when the change reached the warehouse (bronze ingested_at)"),
-        ("version_hash", "VARCHAR", "MD5 of the tracked (typed) fields; 'delisted' for a delisting"),
-        ("kafka_topic", "VARCHAR", ""),
-        ("kafka_partition", "INTEGER", ""),
-        ("kafka_offset", "BIGINT", "the bronze message of the version"),
-        ("loaded_at", "TIMESTAMP_NTZ", "when the version was added"),
-    ]
-)
+HISTORY_COLUMNS = column_schema(HISTORY_TABLE)
 
 
 class HistoryConfig(dg.Config):

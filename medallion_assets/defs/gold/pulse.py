@@ -11,30 +11,14 @@ from dagster_snowflake import SnowflakeResource
 
 from medallion_assets.lib import pulse, warehouse
 from medallion_assets.lib.errors import MedallionError
-from medallion_assets.lib.metadata import column_schema, md_table
+from medallion_assets.lib.metadata import md_table
+from medallion_assets.lib.tables import column_schema
 
 PULSE_ASSET = "gold_market_pulse"
 # end_offset=1: today is a partition too (its pulse grows during the day).
 PULSE_PARTITIONS = dg.DailyPartitionsDefinition(start_date=pulse.start_date(), end_offset=1, timezone="UTC")
 
-PULSE_COLUMNS = column_schema(
-    [
-        ("event_day", "DATE", "valid_from::DATE of the history versions (UTC); the partition"),
-        ("city", "VARCHAR", "'Unknown' when missing; delisted versions carry the last known city"),
-        ("new_listings", "INTEGER", "versions with change_type 'listed'"),
-        ("repriced", "INTEGER", "versions with change_type 'repriced'"),
-        ("price_drops", "INTEGER", "repriced with price < previous_price"),
-        ("changed", "INTEGER", "versions with change_type 'changed' (other attributes)"),
-        ("delisted", "INTEGER", "versions with change_type 'delisted'"),
-        ("relisted", "INTEGER", "versions with change_type 'relisted'"),
-        ("total_changes", "INTEGER", "all in-time versions of the day"),
-        ("median_price", "FLOAT", "median asking price of the listings new that day (VND)"),
-        ("median_price_per_sqm", "FLOAT", "median price per m² of the listings new that day"),
-        ("lateness_days", "INTEGER", "the lateness window the day was built with"),
-        ("history_loaded_at", "TIMESTAMP_NTZ", "newest loaded_at of the versions counted (staleness)"),
-        ("updated_at", "TIMESTAMP_NTZ", "when the day was built"),
-    ]
-)
+PULSE_COLUMNS = column_schema(pulse.PULSE_TABLE)
 
 
 @dg.asset(

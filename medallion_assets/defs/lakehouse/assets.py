@@ -32,7 +32,7 @@ def materialization_metadata(summary: dict, warehouse_rows: int, expired: list[i
         "iceberg_table": dg.MetadataValue.text(summary["table"]),
         "location": dg.MetadataValue.path(summary["location"]),
         "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name, kind) for name, kind in summary["schema"]]
+            columns=[dg.TableColumn(name, kind, description=doc) for name, kind, doc in summary["schema"]]
         ),
         "partition_spec": dg.MetadataValue.text(", ".join(summary["partition_spec"]) or "unpartitioned"),
         "data_files": dg.MetadataValue.int(summary["data_files"]),
@@ -73,7 +73,11 @@ def build_asset(spec: PublishedTable) -> dg.AssetsDefinition:
         "snapshot per materialization, earlier snapshots readable by id until they expire"
         + (f"; partitioned by {', '.join(f'{t}({c})' for c, t in spec.partition_by)}" if spec.partition_by else "")
         + ".",
-        metadata={"iceberg/table": f"medallion.{spec.name}", "source_table": spec.warehouse_table},
+        metadata={
+            "iceberg/table": f"medallion.{spec.name}",
+            "source_table": spec.warehouse_table,
+            "dagster/column_schema": spec.column_schema(),
+        },
     )
     def _publish(
         context: dg.AssetExecutionContext,

@@ -8,8 +8,9 @@ from pydantic import Field
 
 from medallion_assets.lib import charts, warehouse
 from medallion_assets.lib.anomalies import AnomalyConfig, alert_summary, detect_anomalies
-from medallion_assets.lib.metadata import column_schema, md_table, skipped_check
+from medallion_assets.lib.metadata import md_table, skipped_check
 from medallion_assets.lib.ml_tables import ALERTS_TABLE, GOLD_ASSET, SCHEMA
+from medallion_assets.lib.tables import column_schema
 
 Z_BIN_WIDTH, Z_MAX_BIN = 0.25, 40  # the z-score chart: bins of 0.25, everything at z >= 10 in the last one
 
@@ -25,24 +26,7 @@ Z_BIN_WIDTH, Z_MAX_BIN = 0.25, 40  # the z-score chart: bins of 0.25, everything
     "(not deleted) when the listing is no longer anomalous. Runs whenever gold changes.",
     metadata={
         "dagster/table_name": ALERTS_TABLE,
-        "dagster/column_schema": column_schema(
-            [
-                ("alert_id", "VARCHAR", "MD5(property_id|anomaly_type|detected_at)"),
-                ("property_id", "VARCHAR", "gold listing id"),
-                ("anomaly_type", "VARCHAR", "PRICE_OUTLIER, PRICE_PER_SQM_OUTLIER or ISOLATION_FOREST"),
-                ("anomaly_score", "FLOAT", "z, or the Isolation Forest score (0-1]"),
-                ("expected_value", "FLOAT", "city mean, or the peers' expected price"),
-                ("actual_value", "FLOAT", ""),
-                ("description", "VARCHAR", ""),
-                ("severity", "VARCHAR", "HIGH or MEDIUM"),
-                ("city", "VARCHAR", ""),
-                ("detected_at", "TIMESTAMP_NTZ", "first detection of this episode"),
-                ("last_detected_at", "TIMESTAMP_NTZ", ""),
-                ("is_resolved", "BOOLEAN", ""),
-                ("resolved_at", "TIMESTAMP_NTZ", ""),
-                ("resolution", "VARCHAR", "NO_LONGER_ANOMALOUS or LISTING_REMOVED"),
-            ]
-        ),
+        "dagster/column_schema": column_schema(ALERTS_TABLE),
     },
 )
 def anomaly_alerts(

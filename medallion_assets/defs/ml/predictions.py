@@ -5,30 +5,13 @@ import pandas as pd
 from dagster_snowflake import SnowflakeResource
 
 from medallion_assets.lib import ml_model, warehouse
-from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
+from medallion_assets.lib.metadata import md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import GOLD_ASSET, PREDICTIONS_TABLE, SCHEMA, check_name, registry_row
 from medallion_assets.lib.predictions import NoTrainedModel, write_predictions
 from medallion_assets.lib.registry import ModelNameConfig
+from medallion_assets.lib.tables import column_schema
 
-_PREDICTION_COLUMNS = column_schema(
-    [
-        ("id", "VARCHAR", "gold listing id"),
-        ("predicted_price", "FLOAT", "VND"),
-        ("actual_price", "FLOAT", "VND, the listing's price"),
-        ("prediction_error", "FLOAT", "predicted - actual (VND); negative = the model under-predicts"),
-        (
-            "prediction_error_pct",
-            "FLOAT",
-            "100 * (predicted - actual) / actual: signed percent; negative = the model under-predicts",
-        ),
-        ("model_version", "VARCHAR", ""),
-        ("model_type", "VARCHAR", ""),
-        ("features_used", "VARIANT", ""),
-        ("prediction_set", "VARCHAR", "holdout (evaluation) or current (champion scoring)"),
-        ("run_id", "VARCHAR", ""),
-        ("predicted_at", "TIMESTAMP_NTZ", ""),
-    ]
-)
+_PREDICTION_COLUMNS = column_schema(PREDICTIONS_TABLE)
 
 
 @dg.asset(

@@ -4,9 +4,10 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
+from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
 from medallion_assets.lib import charts, ml_model, warehouse
 from medallion_assets.lib.errors import MedallionError
-from medallion_assets.lib.metadata import column_schema, md_table, skipped_check, skipped_observation
+from medallion_assets.lib.metadata import md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import (
     DEFAULT_MODEL_NAME,
     GOLD_ASSET,
@@ -23,38 +24,10 @@ from medallion_assets.lib.registry import (
     below_floor,
     train_price_model,
 )
+from medallion_assets.lib.tables import column_schema
 
-_IMPORTANCE_COLUMNS = column_schema(
-    [
-        ("model_version", "VARCHAR", ""),
-        ("feature_name", "VARCHAR", ""),
-        ("importance_score", "FLOAT", "holdout MAE increase (VND) when shuffled"),
-        ("importance_std", "FLOAT", ""),
-        ("rank", "INTEGER", "1 = most important"),
-        ("method", "VARCHAR", ""),
-        ("created_at", "TIMESTAMP_NTZ", ""),
-    ]
-)
-_REGISTRY_COLUMNS = column_schema(
-    [
-        ("model_id", "VARCHAR", "<model_name>-<model_version>"),
-        ("model_name", "VARCHAR", ""),
-        ("model_version", "VARCHAR", "hash of data snapshot, parameters, code version"),
-        ("model_type", "VARCHAR", ""),
-        ("training_date", "TIMESTAMP_NTZ", ""),
-        ("metrics", "VARIANT", "holdout r2, r2_log, mae, rmse, mape, candidates, ..."),
-        ("parameters", "VARIANT", ""),
-        ("status", "VARCHAR", "champion, challenger, rejected (below the R² floor) or archived"),
-        ("artifact_location", "VARCHAR", "the joblib file of the fitted pipeline"),
-        ("code_version", "VARCHAR", ""),
-        ("data_snapshot", "VARCHAR", ""),
-        ("training_rows", "INTEGER", ""),
-        ("holdout_rows", "INTEGER", ""),
-        ("last_trained_at", "TIMESTAMP_NTZ", ""),
-        ("status_changed_at", "TIMESTAMP_NTZ", ""),
-        ("created_at", "TIMESTAMP_NTZ", ""),
-    ]
-)
+_IMPORTANCE_COLUMNS = column_schema(IMPORTANCE_TABLE)
+_REGISTRY_COLUMNS = column_schema(REGISTRY_TABLE)
 
 
 @dg.multi_asset(
@@ -223,6 +196,7 @@ DEFAULT_FLOOR = {"metric": PriceModelConfig().r2_metric, "min_r2": PriceModelCon
 @dg.asset_check(
     asset="price_model",
     blocking=True,
+    automation_condition=CHECK_AFTER_ITS_ASSET,
     description="The model version trained last reaches a holdout R² floor (on log price by default, the floor "
     "it was trained against) and was not rejected; below it, predictions are not refreshed.",
 )

@@ -5,21 +5,22 @@ from collections.abc import Callable, Iterator, Mapping
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.lib import metadata, warehouse
+from medallion_assets.lib import metadata, tables, warehouse
 
 # asset key -> (view name, upstream asset keys, description), as lib/semantic.VIEWS and lib/history.HISTORY_VIEWS
 Views = Mapping[str, tuple[str, list, str]]
 
 
-def view_specs(views: Views, columns: Mapping[str, dg.TableSchema]) -> list[dg.AssetSpec]:
-    """A spec per view, with its table name and declared columns (compared with the warehouse's in tests)."""
+def view_specs(views: Views) -> list[dg.AssetSpec]:
+    """A spec per view, with its table name and the columns its SQL declares (sql/semantic/v_*.sql, read by
+    lib/tables.py; compared with the warehouse's in tests)."""
     return [
         dg.AssetSpec(
             key,
             deps=deps,
             kinds={"snowflake"},
             description=f"{view}: {description}",
-            metadata={"dagster/table_name": view, "dagster/column_schema": columns[key]},
+            metadata={"dagster/table_name": view, "dagster/column_schema": tables.column_schema(view)},
         )
         for key, (view, deps, description) in views.items()
     ]

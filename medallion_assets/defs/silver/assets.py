@@ -7,64 +7,13 @@ from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
 from medallion_assets.lib import warehouse
-from medallion_assets.lib.metadata import column_schema, describe, md_table
+from medallion_assets.lib.metadata import describe, md_table
 from medallion_assets.lib.silver import QUALITY_LOG_TABLE, SILVER_TABLE, refresh_silver
+from medallion_assets.lib.tables import column_schema
 
-SILVER_COLUMNS = column_schema(
-    [
-        ("id", "VARCHAR", "Mongo _id, one row per listing"),
-        (
-            "property_type",
-            "VARCHAR",
-            "structured: as given; crawled: from the Link slug (Căn hộ, Nhà, Đất, Biệt thự, else Khác)",
-        ),
-        ("price", "FLOAT", "VND; '3,5 tỷ' = 3.5e9, '850 triệu' = 8.5e8, 'N triệu/m²' × area; 'Thỏa thuận' = NULL"),
-        ("area", "FLOAT", "m²; '1.234,5 m²' = 1234.5"),
-        ("bedrooms", "INTEGER", "'3 phòng' = 3"),
-        ("bathrooms", "INTEGER", ""),
-        ("location", "VARCHAR", "street address (crawled: the whole Địa chỉ)"),
-        ("city", "VARCHAR", "crawled: the last comma part of Địa chỉ"),
-        ("district", "VARCHAR", ""),
-        ("latitude", "FLOAT", ""),
-        ("longitude", "FLOAT", ""),
-        ("description", "VARCHAR", "crawled: the title"),
-        ("posted_date", "DATE", "ISO or dd/mm/yyyy in the source"),
-        ("data_quality_score", "NUMBER(3,1)", "0.2 each: price > 0, area > 0, location, bedrooms, city"),
-        ("quality_issues", "VARCHAR", "failed rules, comma-separated, e.g. price_missing,bedrooms_missing"),
-        ("source_shape", "VARCHAR", "structured or crawled"),
-        ("record_hash", "VARCHAR", "MD5 of the source document"),
-        ("kafka_topic", "VARCHAR", ""),
-        ("kafka_partition", "INTEGER", ""),
-        ("kafka_offset", "BIGINT", "the bronze message that last changed the row"),
-        ("processed_at", "TIMESTAMP_NTZ", "when the row last changed"),
-    ]
-)
+SILVER_COLUMNS = column_schema(SILVER_TABLE)
 
-QUALITY_LOG_COLUMNS = column_schema(
-    [
-        ("run_id", "VARCHAR", "the Dagster run"),
-        ("rows_in", "BIGINT", "bronze messages read by the run"),
-        ("ids_in", "BIGINT", "distinct listing ids among them"),
-        ("tombstones_in", "BIGINT", "delete messages (tombstones) among them"),
-        ("rows_inserted", "BIGINT", ""),
-        ("rows_updated", "BIGINT", ""),
-        ("rows_upserted", "BIGINT", "inserted + updated"),
-        ("rows_deleted", "BIGINT", ""),
-        ("silver_rows", "BIGINT", "silver listings after the run"),
-        ("score_0_0", "BIGINT", "silver listings with data_quality_score 0.0"),
-        ("score_0_2", "BIGINT", "silver listings with data_quality_score 0.2"),
-        ("score_0_4", "BIGINT", "silver listings with data_quality_score 0.4"),
-        ("score_0_6", "BIGINT", "silver listings with data_quality_score 0.6"),
-        ("score_0_8", "BIGINT", "silver listings with data_quality_score 0.8"),
-        ("score_1_0", "BIGINT", "silver listings with data_quality_score 1.0"),
-        ("price_missing", "BIGINT", "silver listings failing price_missing"),
-        ("area_missing", "BIGINT", "silver listings failing area_missing"),
-        ("location_missing", "BIGINT", "silver listings failing location_missing"),
-        ("bedrooms_missing", "BIGINT", "silver listings failing bedrooms_missing"),
-        ("city_missing", "BIGINT", "silver listings failing city_missing"),
-        ("logged_at", "TIMESTAMP_NTZ", ""),
-    ]
-)
+QUALITY_LOG_COLUMNS = column_schema(QUALITY_LOG_TABLE)
 
 
 class SilverConfig(dg.Config):

@@ -4,22 +4,16 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
+from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
 from medallion_assets.defs.source.assets import SOURCE_ASSET_KEY
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import settings, warehouse
 from medallion_assets.lib.cdc import document_key
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
-from medallion_assets.lib.silver import DEFAULT_MIN_QUALITY_SCORE, DEFAULT_PASS_SHARE, ints, quality_summary
+from medallion_assets.lib.silver import DEFAULT_PASS_SHARE, ints, quality_summary
 
 
 class QualityCheckConfig(dg.Config):
-    min_quality_score: float = Field(
-        default=DEFAULT_MIN_QUALITY_SCORE,
-        ge=0.0,
-        le=1.0,
-        description="A listing counts as good when its data_quality_score is at least this (default 0.6, "
-        "the bar gold uses).",
-    )
     pass_share: float = Field(
         default=DEFAULT_PASS_SHARE,
         ge=0.0,
@@ -31,12 +25,14 @@ class QualityCheckConfig(dg.Config):
 @dg.asset_check(
     asset="silver_real_estate",
     blocking=True,
-    description="Blocking: enough silver listings reach min_quality_score (share >= pass_share); otherwise gold "
-    "is not refreshed and keeps its last good state.",
+    automation_condition=CHECK_AFTER_ITS_ASSET,
+    description="Blocking: enough silver listings reach the quality bar (MEDALLION_MIN_QUALITY_SCORE, default 0.6, "
+    "the bar gold uses) (share >= pass_share); otherwise gold is not refreshed and keeps its last good state.",
 )
 def silver_quality_share(config: QualityCheckConfig, snowflake: SnowflakeResource) -> dg.AssetCheckResult:
+    min_quality_score = settings.min_quality_score()
     with warehouse.connect(snowflake) as conn:
-        summary = quality_summary(conn, config.min_quality_score)
+        summary = quality_summary(conn, min_quality_score)
     share = summary["passing_share"]
     passed = share is None or share >= config.pass_share  # an empty silver has nothing to distrust
     top_rules = {rule: n for rule, n in summary["failed_rules"].items() if n}
@@ -44,14 +40,14 @@ def silver_quality_share(config: QualityCheckConfig, snowflake: SnowflakeResourc
         passed=passed,
         severity=dg.AssetCheckSeverity.ERROR,
         description=(
-            f"{summary['passing_rows']} of {summary['silver_rows']} listings score >= {config.min_quality_score}"
+            f"{summary['passing_rows']} of {summary['silver_rows']} listings score >= {min_quality_score}"
             + (f" ({share:.1%}; required {config.pass_share:.0%})" if share is not None else "")
         ),
         metadata={
             "passing_share": dg.MetadataValue.float(round(share, 4) if share is not None else 1.0),
             "passing_rows": dg.MetadataValue.int(summary["passing_rows"]),
             "silver_rows": dg.MetadataValue.int(summary["silver_rows"]),
-            "min_quality_score": dg.MetadataValue.float(config.min_quality_score),
+            "min_quality_score": dg.MetadataValue.float(min_quality_score),
             "pass_share_threshold": dg.MetadataValue.float(config.pass_share),
             "score_distribution": dg.MetadataValue.json(summary["score_distribution"]),
             "top_failed_rules": dg.MetadataValue.json(dict(list(top_rules.items())[:3])),
