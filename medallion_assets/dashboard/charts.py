@@ -27,7 +27,7 @@ def _vnd_axis() -> alt.Axis:
 
 
 BAR = alt.Step(18)  # the height of one bar: every label shows
-LABELS = alt.Axis(labelLimit=220)
+LABELS = alt.Axis(labelLimit=220, labelOverlap=False)
 
 
 def median_price_by_area(by_area: pd.DataFrame, measure: str = "median_price") -> alt.Chart:
@@ -54,7 +54,7 @@ def listings_by_type(by_type: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("listings:Q", title="listings"),
-            y=alt.Y("property_type:N", sort="-x", title=None),
+            y=alt.Y("property_type:N", sort="-x", title=None, axis=LABELS),
             tooltip=["property_type", alt.Tooltip("listings:Q", format=","), _vnd("avg_price:Q", "average price")],
         )
         .properties(height=BAR)
@@ -111,7 +111,7 @@ def days_on_market(by_city: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("median_days:Q", title="median days on market"),
-            y=alt.Y("city:N", sort="-x", title=None),
+            y=alt.Y("city:N", sort="-x", title=None, axis=LABELS),
             tooltip=["city", "listings", "active", alt.Tooltip("median_days:Q", format=".1f")],
         )
         .properties(height=BAR)
@@ -124,7 +124,7 @@ def alerts_by_type(counts: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("alerts:Q", title="open alerts"),
-            y=alt.Y("anomaly_type:N", title=None),
+            y=alt.Y("anomaly_type:N", title=None, axis=LABELS),
             color=alt.Color(
                 "severity:N", scale=alt.Scale(domain=["HIGH", "MEDIUM", "LOW"], range=["#c62828", "#ef6c00", "#fbc02d"])
             ),
@@ -141,7 +141,7 @@ def model_metric(versions: pd.DataFrame, metric: str, title: str) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X(f"{metric}:Q", title=title),
-            y=alt.Y("version:N", sort=None, title=None),
+            y=alt.Y("version:N", sort=None, title=None, axis=LABELS),
             color=alt.Color("status:N", scale=alt.Scale(domain=["champion", "challenger", "archived"])),
             tooltip=["model_version", "model_type", "status", alt.Tooltip(f"{metric}:Q", format=",.4~f")],
         )
@@ -173,7 +173,7 @@ def feature_importance(importance: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("importance_score:Q", title="holdout MAE increase when shuffled (VND)", axis=_vnd_axis()),
-            y=alt.Y("feature_name:N", sort="-x", title=None),
+            y=alt.Y("feature_name:N", sort="-x", title=None, axis=LABELS),
             tooltip=["feature_name", "rank", _vnd("importance_score:Q", "importance")],
         )
         .properties(height=BAR)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,14 +135,27 @@ def number(shown: str) -> float:
     return float(shown.replace(",", "").rstrip("%").split()[0])
 
 
+def small(png: Path, width: int = 1000) -> None:
+    """Shrink a screenshot for docs/: at most `width` pixels wide, 64 colours (a few tens of kB)."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        image = image.convert("RGB")
+        if image.width > width:
+            image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+        image.quantize(colors=64).save(png, optimize=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8501")
-    parser.add_argument("--shots", type=Path, help="save a PNG of every page here (dashboard-<page>.png)")
+    parser.add_argument("--shots", type=Path, help="save a small PNG of every page here (dashboard-<page>.png)")
+    parser.add_argument("--city", help="open the Market page filtered to this city")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as profile, chromium_page(chromium(), FLAGS, Path(profile)) as page:
         for path, _title in PAGES:
-            shown, seconds = open_page(page, f"{args.url}/{path}")
+            query = f"?city={urllib.parse.quote(args.city)}" if args.city and not path else ""
+            shown, seconds = open_page(page, f"{args.url}/{path}{query}")
             print(
                 json.dumps(
                     {"page": path or "market", "seconds": round(seconds, 2), "metrics": shown["metrics"]},
@@ -149,7 +163,9 @@ def main() -> None:
                 )
             )
             if args.shots:
-                page.screenshot(args.shots / f"dashboard-{path or 'market'}.png")
+                shot = args.shots / f"dashboard-{path or 'market'}.png"
+                page.screenshot(shot)
+                small(shot)
 
 
 if __name__ == "__main__":
