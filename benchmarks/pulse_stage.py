@@ -1,8 +1,9 @@
 """The market-pulse benchmark stage (benchmarks.stages registers it as `pulse`).
 
-Times the pulse step over GOLD_LISTING_HISTORY: what market_pulse_sensor asks (late changes to log, stale
-days) and every stale day rebuilt (`pulse.build_day`, DELETE + INSERT in one transaction each), as
-`medallion pipeline` and the sensor's runs do, without Dagster's per-run overhead.
+Times the pulse step over GOLD_LISTING_HISTORY: the pulse round market_pulse_sensor and `medallion pipeline`
+do (`pulse.plan`: late changes to log, stale days, ranges) and every day of every range rebuilt
+(`pulse.build_day`, DELETE + INSERT in one transaction each), as the runs do, without Dagster's per-run
+overhead.
 
 When the history is empty (the history asset is not part of this checkout, or not run by the benchmark), it
 is first filled from silver, untimed: every silver listing listed once at a time spread over the last
@@ -44,6 +45,9 @@ _REPRICED = (
 
 
 def stage_pulse(params: dict) -> dict:
+    from dagster import PartitionKeyRange
+
+    from medallion_assets.defs.gold.pulse import PULSE_PARTITIONS
     from medallion_assets.defs.resources import build_resources
     from medallion_assets.lib import pulse, warehouse
 
@@ -56,12 +60,14 @@ def stage_pulse(params: dict) -> dict:
             conn.cursor().execute(_LISTED, {"days": days})
             conn.cursor().execute(_REPRICED, {"days": days, "every": max(1, round(1 / share))})
             versions = conn.cursor().execute(f"SELECT COUNT(*) FROM {HISTORY}").fetchone()[0]
-        lateness = pulse.lateness_days()
         started = time.perf_counter()
-        late = pulse.log_late(conn, lateness)
-        stale = pulse.stale_days(conn, lateness)
+        found = pulse.plan(conn, PULSE_PARTITIONS.get_partition_keys())  # the sensor's and the pipeline's round
         planned = time.perf_counter()
-        built = {day["event_day"]: pulse.build_day(conn, day["event_day"], lateness) for day in stale}
+        lateness, late = found.lateness, found.late
+        built = {}
+        for run in found.runs:  # as a run over the range does: every day of it, each in its own transaction
+            for day in PULSE_PARTITIONS.get_partition_keys_in_range(PartitionKeyRange(run.first, run.last)):
+                built[day] = pulse.build_day(conn, day, lateness)
         seconds = time.perf_counter() - started
         checked = [pulse.check_day(conn, day, lateness)["cities_differing"] for day in built]
     return {
@@ -69,6 +75,7 @@ def stage_pulse(params: dict) -> dict:
         "rows": int(versions),
         "history": source,
         "days": len(built),
+        "runs": len(found.runs),
         "plan_seconds": round(planned - started, 3),
         "build_seconds": round(seconds - (planned - started), 3),
         "pulse_rows": sum(b["cities"] for b in built.values()),

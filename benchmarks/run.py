@@ -205,7 +205,7 @@ def bench_size(size: int, args, stamp: str, log) -> dict:
                 bench.run(
                     "ml_training",
                     "ml_training",
-                    {"model_dir": str(home / "models"), "config": {"max_training_rows": args.max_training_rows}},
+                    {"config": {"max_training_rows": args.max_training_rows}},
                 )
                 bench.run("ml_predictions", "ml_predictions")
             bench.run(

@@ -326,7 +326,7 @@ def stage_ml_anomalies(params: dict) -> dict:
 def stage_ml_training(params: dict) -> dict:
     from medallion_assets.lib import ml_tables, registry, warehouse
 
-    config = registry.PriceModelConfig(model_dir=params["model_dir"], **params.get("config", {}))
+    config = registry.PriceModelConfig(**params.get("config", {}))
     with warehouse.connect(_resources()["snowflake"], schema=ml_tables.SCHEMA) as conn:
         started = time.perf_counter()
         report = registry.train_price_model(conn, config)

@@ -182,6 +182,12 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from medallion_assets.lib import doctor
+
+    return doctor.run(lambda line: print(line, flush=True))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medallion", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_pipeline)
     status = sub.add_parser("status", help="services, tables, failing checks, freshness, sensors and schedules")
     status.set_defaults(func=_status)
+    doctor = sub.add_parser("doctor", help="check this environment's services, credentials, objects and grants")
+    doctor.set_defaults(func=_doctor)
     dev = sub.add_parser("dev", help="the Dagster UI and daemon on http://127.0.0.1:3000")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)

@@ -21,10 +21,18 @@ from datetime import timedelta
 
 import dagster as dg
 
-from medallion_assets.lib.errors import ServiceUnavailable
+from medallion_assets.lib.errors import AccessRefused, MissingObject, ServiceUnavailable
+
+# Every run this code location starts (its jobs, their sensors and schedules, declarative automation) carries a
+# maximum run time that run monitoring enforces in any instance: the Helm chart cannot render run_monitoring's
+# max_runtime_seconds, and a hung run would otherwise hold its pool slots (bronze_loader) for good. deploy/dagster.yaml
+# sets the same value for runs started by hand (tests/unit/test_instance_config.py keeps them equal).
+MAX_RUNTIME_SECONDS = 6 * 3600
+RUN_TAGS = {dg.MAX_RUNTIME_SECONDS_TAG: str(MAX_RUNTIME_SECONDS)}
 
 observe_source_job = dg.define_asset_job(
     "observe_source_job",
+    tags=RUN_TAGS,
     selection=dg.AssetSelection.assets("mongodb_listings"),
     description="Observe the MongoDB collection (document count as its data version).",
 )
@@ -36,6 +44,7 @@ SENSOR_DRIVEN_ASSETS = ("gold_market_pulse",)
 
 reconciliation_job = dg.define_asset_job(
     "reconciliation_job",
+    tags=RUN_TAGS,
     # the pulse's check is per event day: it runs with each day's materialization, not in an unpartitioned run
     selection=dg.AssetSelection.all_asset_checks() - dg.AssetSelection.checks_for_assets(*SENSOR_DRIVEN_ASSETS),
     description="Every asset check over the whole graph (but the per-day pulse check), without materializing anything.",
@@ -89,9 +98,26 @@ def skip_for_outage(context: dg.SensorEvaluationContext, exc: ServiceUnavailable
     return dg.SkipReason(f"could not look for changes: {exc}")
 
 
+def setup_has_run(context: dg.SensorEvaluationContext) -> bool:
+    """Whether warehouse_schema (which creates every database, schema and table) has been materialized here."""
+    return context.instance.get_latest_materialization_event(dg.AssetKey("warehouse_schema")) is not None
+
+
+def missing_after_setup(exc: MissingObject) -> AccessRefused:
+    """Snowflake answers "does not exist or not authorized" (002003) alike for a missing table and a missing grant.
+    Before the setup ever ran it means "not created yet"; after, it is a grant (or a dropped object): a failure
+    someone must see, never a skipped tick."""
+    return AccessRefused(
+        f"{exc} although warehouse_schema has run: grant the pipeline's role access to it (see the grants in "
+        "docs; `medallion doctor` checks them), or re-materialize warehouse_schema if it was dropped",
+        service="Snowflake",
+    )
+
+
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "medallion_automation",
     target=dg.AssetSelection.all(),
+    run_tags=RUN_TAGS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=5,
     description="Evaluates the automation conditions: silver -> gold -> ML -> semantic follow bronze by themselves.",

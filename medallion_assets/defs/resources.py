@@ -11,10 +11,11 @@ from __future__ import annotations
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
+from medallion_assets.lib import snowflake_auth
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
-from medallion_assets.lib.settings import Ports, embedded_services, embedded_snowflake_args, value
+from medallion_assets.lib.settings import Ports, TopicSettings, embedded_services, embedded_snowflake_args, value
 from medallion_assets.lib.settings import is_set as _set
 
 
@@ -39,10 +40,21 @@ def mongo_resource() -> MongoResource:
     )
 
 
+def _topic_fields(embedded: bool) -> dict:
+    topic = TopicSettings.from_env(embedded)
+    return {
+        "create_topic": topic.create,
+        "num_partitions": topic.partitions,
+        "replication_factor": topic.replication_factor,
+    }
+
+
 def kafka_resource() -> KafkaResource:
     if "kafka" in embedded_services():
         return KafkaResource(
-            bootstrap_servers=f"127.0.0.1:{Ports.configured().kafka}", topic=_env_or("KAFKA_TOPIC", "data_ingestion")
+            bootstrap_servers=f"127.0.0.1:{Ports.configured().kafka}",
+            topic=_env_or("KAFKA_TOPIC", "data_ingestion"),
+            **_topic_fields(embedded=True),
         )
     protocol = value("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
     if protocol.startswith("SASL"):
@@ -63,24 +75,50 @@ def kafka_resource() -> KafkaResource:
         bootstrap_servers=_env_or("KAFKA_BOOTSTRAP_SERVERS", ""),
         topic=_env_or("KAFKA_TOPIC", "data_ingestion"),
         security_protocol=_env_or("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+        **_topic_fields(embedded=False),
         **optional,
     )
+
+
+def _snowflake_credential() -> dict:
+    """The sign-in fields from the environment (lib/snowflake_auth.py): a key pair, or a person's password."""
+    how = snowflake_auth.method()
+    if how == "key":
+        fields = {"private_key": dg.EnvVar(snowflake_auth.KEY)}
+    elif how == "key_path":
+        fields = {"private_key_path": _env_or(snowflake_auth.KEY_PATH, "")}
+    elif how == "password":
+        return {"password": dg.EnvVar(snowflake_auth.PASSWORD)}
+    else:
+        return {}
+    if _set(snowflake_auth.PASSPHRASE):
+        fields["private_key_password"] = dg.EnvVar(snowflake_auth.PASSPHRASE)
+    return fields
 
 
 def snowflake_resource() -> SnowflakeResource:
     if "snowflake" in embedded_services():
         args = embedded_snowflake_args(Ports.configured().snowflake)
+        # the embedded warehouse's own user, by its password, or by a key pair registered for it (as on Snowflake)
+        credential = _snowflake_credential() or {"password": args["password"]}
+        del args["password"]
         return SnowflakeResource(
             account=args.pop("account"),
             user=args.pop("user"),
-            password=args.pop("password"),
+            **credential,
             additional_snowflake_connection_args={**args, "network_timeout": 30, "login_timeout": 10},
         )
-    _require_together("SNOWFLAKE_ACCOUNT", ["SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD"])
+    credential = _snowflake_credential()
+    if not credential:
+        raise MedallionError(
+            "SNOWFLAKE_ACCOUNT is set, so SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH (a key pair, for a "
+            "service user) or SNOWFLAKE_PASSWORD (a person) must be set too (see docs/configuration.md)"
+        )
+    _require_together("SNOWFLAKE_ACCOUNT", ["SNOWFLAKE_USER"])
     return SnowflakeResource(
         account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
         user=dg.EnvVar("SNOWFLAKE_USER"),
-        password=dg.EnvVar("SNOWFLAKE_PASSWORD"),
+        **credential,
         role=_env_or("SNOWFLAKE_ROLE", "") or None,
         warehouse=_env_or("SNOWFLAKE_WAREHOUSE", "") or None,
         login_timeout=30,

@@ -17,9 +17,24 @@ the driver see what they would see on Snowflake:
   list, so INFORMATION_SCHEMA.COLUMNS.COMMENT is NULL where Snowflake shows the description. The fix
   records them as DuckDB column comments (which fakesnow's INFORMATION_SCHEMA reads) after the statement,
   and, as on Snowflake, leaves an existing table's alone under CREATE TABLE IF NOT EXISTS.
+- `stage_get`: fakesnow answers PUT and LIST on internal stages but not GET (the parser rejects it), so a
+  file PUT to a stage cannot be read back, as model artifacts are (lib/artifacts.py). The fix answers
+  ``GET @stage[/path] 'file:///dir/'`` as Snowflake does: a DOWNLOAD command listing every staged file whose
+  path starts with `path` (none: the connector's "file does not exist", as on Snowflake), each with a URL
+  on this server that the connector fetches as it fetches a presigned GCS URL; files are read from where
+  fakesnow's PUT stored them.
+- `persistent_stages`: fakesnow keeps internal stages' files in a temporary folder of its process, so a
+  restart loses every staged file while the tables (and a model registry pointing at staged artifacts)
+  persist. The fix keeps them in ``<db-path>/stages``, next to the databases, as Snowflake keeps them.
 """
 
 from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -109,8 +124,85 @@ def session_macros(fs) -> None:
     fs.duck_conn.execute(fakesnow.macros.creation_sql(catalog))
 
 
-def apply(fs) -> None:
-    """Every fix, for the server whose shared instance is `fs`."""
+_GET = re.compile(
+    r"^\s*GET\s+'?@(?P<stage>[^\s/']+)(?:/(?P<path>[^\s']*))?'?\s+'?file://(?P<local>[^\s']+)'?", re.IGNORECASE
+)
+
+
+def _download_command(request, conn, match: re.Match) -> dict:
+    from fakesnow.transforms import stage
+
+    catalog, schema, name = stage.parts_from_var(match["stage"], conn.database, conn.schema)
+    root = stage.internal_dir(f"{catalog}.{schema}.{name}")
+    prefix = match["path"] or ""
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        for file_name in files:
+            relative = os.path.relpath(os.path.join(folder, file_name), root).replace(os.sep, "/")
+            if relative.startswith(prefix):
+                found.append(relative)
+    found.sort()
+    bucket_root = os.path.relpath(root, stage.LOCAL_BUCKET_PATH)
+    base = f"{request.url.scheme}://{request.url.netloc}/fs_bucket/"
+    return {
+        "command": "DOWNLOAD",
+        "src_locations": found,
+        "localLocation": match["local"],
+        "parallel": 4,
+        "stageInfo": {"locationType": "GCS", "location": f"{catalog}.{schema}.{name}/", "creds": {}},
+        "presignedUrls": [base + quote(f"{bucket_root}/{relative}") for relative in found],
+    }
+
+
+def stage_get() -> None:
+    """Answer GET on internal stages (see the module's docstring)."""
+    import fakesnow.server as server
+    from fakesnow.transforms import stage
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    if "stage_get" in _applied:
+        return
+    original = server.query_request
+
+    async def query_request(request):
+        body = await request.body()  # Starlette caches it: the original handler reads it again
+        raw = gzip.decompress(body) if request.headers.get("Content-Encoding") == "gzip" else body
+        match = _GET.match(json.loads(raw).get("sqlText", ""))
+        if not match:
+            return await original(request)
+        try:
+            conn = server.to_conn(server.to_token(request))
+        except server.ServerError as exc:
+            return JSONResponse({"data": None, "code": exc.code, "message": exc.message, "success": False}, 401)
+        return JSONResponse({"data": _download_command(request, conn, match), "success": True})
+
+    async def bucket_download(request):
+        target = os.path.normpath(os.path.join(stage.LOCAL_BUCKET_PATH, request.path_params["path"]))
+        if not target.startswith(stage.LOCAL_BUCKET_PATH + os.sep) or not os.path.isfile(target):
+            return Response(status_code=404)
+        with open(target, "rb") as handle:
+            return Response(handle.read(), media_type="application/octet-stream")
+
+    server.app.router.routes.insert(0, Route("/queries/v1/query-request", query_request, methods=["POST"]))
+    server.app.router.routes.insert(0, Route("/fs_bucket/{path:path}", bucket_download, methods=["GET"]))
+    _applied.add("stage_get")
+
+
+def persistent_stages(db_path) -> None:
+    """Keep internal stages' files under ``<db_path>/stages`` (see the module's docstring)."""
+    from fakesnow.transforms import stage
+
+    folder = os.path.realpath(os.path.join(db_path, "stages"))
+    os.makedirs(folder, exist_ok=True)
+    stage.LOCAL_BUCKET_PATH = folder
+
+
+def apply(fs, db_path=None) -> None:
+    """Every fix, for the server whose shared instance is `fs` (its databases under `db_path`)."""
     null_timestamps()
     column_comments()
     session_macros(fs)
+    stage_get()
+    if db_path is not None:
+        persistent_stages(db_path)

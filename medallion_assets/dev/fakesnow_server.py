@@ -47,11 +47,12 @@ def main() -> None:
     import uvicorn
     from fakesnow.instance import FakeSnow
 
-    from medallion_assets.dev import fakesnow_patches
+    from medallion_assets.dev import fakesnow_auth, fakesnow_patches
 
     fakesnow.server.shared_fs = FakeSnow(db_path=args.db_path)
-    fakesnow_patches.apply(fakesnow.server.shared_fs)
+    fakesnow_patches.apply(fakesnow.server.shared_fs, args.db_path)
     attach_persisted(fakesnow.server.shared_fs, args.db_path)
+    fakesnow_auth.install(fakesnow.server.app, args.db_path)  # registered users only, by password or key pair
     logging.getLogger("fakesnow.server").setLevel(logging.WARNING)
     uvicorn.run(fakesnow.server.app, host=args.host, port=args.port, log_level="warning", access_log=False)
 

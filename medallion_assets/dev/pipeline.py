@@ -153,7 +153,7 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
 
 
 def run_pulse_days(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = False):
-    """The partitioned market pulse, one run per stale event day (dev/pulse_runs.py)."""
+    """The partitioned market pulse, one run per range of stale event days (dev/pulse_runs.py)."""
     from medallion_assets.dev.pulse_runs import run_pulse
 
     run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}

@@ -1,7 +1,8 @@
 """`medallion pipeline`'s market-pulse part: a daily-partitioned asset cannot share a run with the
-unpartitioned graph, so after the main run the pipeline logs late history changes and runs
-`market_pulse_job` once per stale event day (the days market_pulse_sensor would ask for), each with its check.
-What reads the pulse (its lakehouse publication) runs last, in one unpartitioned run with its checks.
+unpartitioned graph, so after the main run the pipeline does the pulse round market_pulse_sensor does
+(lib/pulse.plan: log late history changes, find the stale days, cut them into ranges) and runs
+`market_pulse_job` once per range, each day with its own check evaluation. What reads the pulse (its lakehouse
+publication) runs last, in one unpartitioned run with its checks.
 """
 
 from __future__ import annotations
@@ -53,13 +54,14 @@ class PulseOutcome:
         self.outside: list[str] = []
         self.late: dict[str, int] = {}
         self.lateness = pulse.lateness_days()
+        self.runs = 0  # pulse runs (one per range of days)
         self.downstream: dg.ExecuteInProcessResult | None = None  # the run of what reads the pulse
 
     def lines(self) -> list[str]:
         if not self.days and not self.outside:
             lines = ["no stale event day in the listing history: no pulse run"]
         else:
-            lines = [f"{len(self.days)} event day(s) materialized: {', '.join(self.days) or '-'}"]
+            lines = [f"{len(self.days)} event day(s) materialized in {self.runs} run(s): {', '.join(self.days) or '-'}"]
         if self.failed_days:
             lines.append(f"FAILED pulse runs: {', '.join(self.failed_days)}")
         if self.outside:
@@ -91,26 +93,24 @@ class PulseOutcome:
 
 
 def run_pulse(defs: dg.Definitions, instance: dg.DagsterInstance, run_config: dict, snowflake=None) -> PulseOutcome:
-    """Log late changes and materialize every stale pulse day, one run each (`snowflake`: the resource to ask
-    which days, by default the one the environment configures, as the job's own)."""
+    """One pulse round (lib/pulse.plan, as the sensor) and a run per range of stale days (`snowflake`: the
+    resource to ask which days, by default the one the environment configures, as the job's own)."""
     from medallion_assets.defs.resources import resolved, snowflake_resource
 
     outcome = PulseOutcome()
     with warehouse.connect(snowflake or resolved(snowflake_resource())) as conn:
-        outcome.late = pulse.log_late(conn, outcome.lateness)
-        stale = [d["event_day"] for d in pulse.stale_days(conn, outcome.lateness)]
-    known = set(PULSE_PARTITIONS.get_partition_keys())
-    outcome.outside = [day for day in stale if day not in known]
+        found = pulse.plan(conn, PULSE_PARTITIONS.get_partition_keys())
+    outcome.late, outcome.lateness, outcome.outside = found.late, found.lateness, found.outside
     job = defs.resolve_job_def(PULSE_JOB)
-    for day in (d for d in stale if d in known):
-        result = job.execute_in_process(
-            instance=instance, partition_key=day, run_config=run_config, raise_on_error=False
-        )
-        outcome.days.append(day)
+    for run in found.runs:
+        tags = {"dagster/asset_partition_range_start": run.first, "dagster/asset_partition_range_end": run.last}
+        result = job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
+        outcome.runs += 1
+        days = PULSE_PARTITIONS.get_partition_keys_in_range(dg.PartitionKeyRange(run.first, run.last))
+        outcome.days.extend(days)
         if not result.success:
-            outcome.failed_days.append(day)
-        if any(not e.passed for e in result.get_asset_check_evaluations()):
-            outcome.check_failed_days.append(day)
+            outcome.failed_days.extend(days)
+        outcome.check_failed_days.extend(e.partition for e in result.get_asset_check_evaluations() if not e.passed)
     later = downstream_job(defs)
     if later is not None:
         outcome.downstream = later.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)

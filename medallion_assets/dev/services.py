@@ -27,10 +27,13 @@ import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 
+from medallion_assets.dev import fakesnow_auth
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET
 from medallion_assets.lib.settings import (  # noqa: F401  (re-exported for the CLI and tests)
     DEFAULT_PORTS,
+    EMBEDDED_SNOWFLAKE_PASSWORD,
+    EMBEDDED_SNOWFLAKE_USER,
     Ports,
     embedded_snowflake_args,
     medallion_home,
@@ -105,6 +108,8 @@ def _command(name: str, home: Path, ports: Ports) -> tuple[list[str], dict[str, 
     if name == "snowflake":
         data = home / "snowflake"
         data.mkdir(parents=True, exist_ok=True)
+        if not fakesnow_auth.registry_path(data).exists():  # the embedded user signs in as on Snowflake
+            fakesnow_auth.register(data, EMBEDDED_SNOWFLAKE_USER, password=EMBEDDED_SNOWFLAKE_PASSWORD)
         return [
             sys.executable,
             "-m",

@@ -28,3 +28,15 @@ class ServiceUnavailable(MedallionError):
 class MissingObject(MedallionError):
     """A statement named a database, schema or table the warehouse does not have (Snowflake error 002003),
     e.g. before `warehouse_schema` ever ran on a new deployment."""
+
+
+class AccessRefused(MedallionError):
+    """A server answered and said no: a wrong password or key, an expired credential, a role or grant missing.
+
+    Not an outage: waiting does not mend it, so sensors fail their tick (visibly, in the UI) instead of skipping
+    it, and steps fail. The message names the credential (the environment variable) or the missing grant, in one
+    line, without secrets."""
+
+    def __init__(self, message: str, service: str = ""):
+        super().__init__(message)
+        self.service = service

@@ -20,11 +20,16 @@ CHANGE_TYPES = ("listed", "repriced", "changed", "delisted", "relisted")
 EVENT_TIME_SOURCES = ("updated_at", "kafka_timestamp", "ingested_at")
 
 
+# The history materialization's metadata key listing the event days its new versions fall on.
+EVENT_DAYS_KEY = "event_days"
+
+
 def refresh_history(conn, full_refresh: bool = False) -> dict:
     """Add the versions of the bronze messages above the history's positions; returns the run's counts.
 
     Counts: messages_in, ids_in, tombstones_in (the pinned range), versions_added, versions_closed, and the
-    table afterwards (history_rows, listings, current_versions, per change type).
+    table afterwards (history_rows, listings, current_versions, per change type); event_days: the event days
+    (YYYY-MM-DD, UTC) of the versions added, which the pulse may have to rebuild.
     """
     if full_refresh:  # e.g. after a parsing rule changed: rebuild from all of bronze
         with warehouse.transaction(conn):
@@ -35,14 +40,18 @@ def refresh_history(conn, full_refresh: bool = False) -> dict:
         warehouse.execute(conn, "gold/history_mark_pending")
     batch = ints(warehouse.fetch_one(conn, "gold/history_batch_stats"))
     warehouse.execute(conn, "gold/history_clear_batch")  # leftovers of a run that died mid-way
+    event_days: list[str] = []
     if batch["messages_in"]:
+        # current versions hashed before version_hash had explicit formats: rehashed once, so they compare
+        warehouse.execute(conn, "gold/history_rehash")
         warehouse.execute(conn, "gold/history_stage")
+        event_days = [str(r["event_day"]) for r in warehouse.fetch_all(conn, "gold/history_batch_days")]
     with warehouse.transaction(conn):
         closed = warehouse.dml_counts(warehouse.execute(conn, "gold/history_close_versions"))["updated"]
         added = warehouse.dml_counts(warehouse.execute(conn, "gold/history_insert_versions"))["inserted"]
         warehouse.execute(conn, "gold/history_advance_positions")
         warehouse.execute(conn, "gold/history_clear_batch")
-    return {**batch, "versions_added": added, "versions_closed": closed, **summary(conn)}
+    return {**batch, "versions_added": added, "versions_closed": closed, "event_days": event_days, **summary(conn)}
 
 
 def summary(conn) -> dict[str, int]:

@@ -9,9 +9,19 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 from pydantic import Field
 
-from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
+from medallion_assets.lib.errors import AccessRefused, MedallionError, ServiceUnavailable
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+# librdkafka's codes for a broker that answered no: a failed SASL sign-in, or an ACL without the grant
+SIGN_IN_REFUSED = (KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED)
+NOT_AUTHORIZED = (
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError.GROUP_AUTHORIZATION_FAILED,
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+)
 
 
 class KafkaResource(dg.ConfigurableResource):
@@ -24,8 +34,12 @@ class KafkaResource(dg.ConfigurableResource):
     username: str | None = Field(default=None)
     password: str | None = Field(default=None, description="secret, set through KAFKA_PASSWORD")
     ssl_ca_location: str | None = Field(default=None, description="CA certificate file for SSL")
+    create_topic: bool = Field(
+        default=True,
+        description="Create the topic when it is missing (KAFKA_CREATE_TOPIC; embedded: yes, production: no).",
+    )
     num_partitions: int = Field(default=3, description="Partitions when the topic is created here.")
-    replication_factor: int = Field(default=1)
+    replication_factor: int = Field(default=1, description="Replication factor when the topic is created here.")
     timeout_s: float = Field(default=10.0, description="How long to wait for the broker to answer.")
 
     def client_config(self) -> dict:
@@ -85,22 +99,42 @@ class KafkaResource(dg.ConfigurableResource):
         }
         return Consumer(config)
 
-    def admin(self) -> AdminClient:
-        return AdminClient(self.client_config())
+    def admin(self, errors: list | None = None) -> AdminClient:
+        """An admin client; with `errors`, the client's own error reports (e.g. a failed SASL sign-in, which
+        librdkafka reports there while the call itself only times out) are collected into it."""
+        config = self.client_config()
+        if errors is not None:
+            config["error_cb"] = errors.append
+        return AdminClient(config)
 
     def partitions(self, create: bool = False) -> list[int]:
-        """Partition ids of the topic, creating the topic first when asked and missing."""
-        admin = self.admin()
+        """Partition ids of the topic. With `create` (a caller that needs the topic), a missing topic is created
+        when `create_topic` says so, else it is one clear error; without, a missing topic has no partitions."""
+        reported: list[KafkaError] = []
+        admin = self.admin(reported)
         try:
             metadata = admin.list_topics(timeout=self.timeout_s)
         except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            refusal = next((e for e in [*reported, error] if e is not None and e.code() in SIGN_IN_REFUSED), None)
+            if refusal is not None:
+                raise self.refused(refusal) from None
             raise ServiceUnavailable(
-                f"Kafka at {self.bootstrap_servers} is unreachable ({exc.args[0].str() if exc.args else exc}); "
+                f"Kafka at {self.bootstrap_servers} is unreachable ({error.str() if error else exc}); "
                 "check KAFKA_BOOTSTRAP_SERVERS, or run `medallion services up` for the embedded broker",
                 service="Kafka",
             ) from None
+        found = metadata.topics.get(self.topic)
+        if found is not None and found.error is not None and found.error.code() in NOT_AUTHORIZED:
+            raise self.refused(found.error)
         topic = metadata.topics.get(self.topic)
         if (topic is None or topic.error is not None) and create:
+            if not self.create_topic:
+                raise MedallionError(
+                    f"Kafka topic {self.topic!r} does not exist on {self.bootstrap_servers}: create it (e.g. "
+                    f"{self.num_partitions} partitions, replication factor {self.replication_factor}, "
+                    "min.insync.replicas below it), or set KAFKA_CREATE_TOPIC=true to let the pipeline create it"
+                )
             futures = admin.create_topics(
                 [NewTopic(self.topic, self.num_partitions, self.replication_factor)], operation_timeout=self.timeout_s
             )
@@ -113,6 +147,19 @@ class KafkaResource(dg.ConfigurableResource):
         if topic is None or topic.error is not None:
             return []
         return sorted(topic.partitions)
+
+    def refused(self, error: KafkaError) -> AccessRefused:
+        """A refusal from the broker as one line naming the credential or the ACL to grant (never an outage)."""
+        if error.code() in SIGN_IN_REFUSED:
+            fix = "check KAFKA_USERNAME, KAFKA_PASSWORD and KAFKA_SASL_MECHANISM"
+            what = "refused the sign-in"
+        else:
+            fix = f"grant the KAFKA_USERNAME principal Describe, Read and Write on topic {self.topic!r} (and Read on "
+            fix += "its consumer groups)"
+            what = "refused access"
+        return AccessRefused(
+            f"Kafka at {self.bootstrap_servers} {what} ({error.name()}: {error.str()[:200]}): {fix}", service="Kafka"
+        )
 
     def _wait_for_topic(self, admin: AdminClient) -> list[int]:
         deadline = time.monotonic() + self.timeout_s

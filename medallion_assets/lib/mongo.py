@@ -12,9 +12,9 @@ import dagster as dg
 import pymongo
 from pydantic import Field
 from pymongo.collection import Collection
-from pymongo.errors import ConfigurationError, PyMongoError
+from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 
-from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
+from medallion_assets.lib.errors import AccessRefused, MedallionError, ServiceUnavailable
 
 
 def redact_uri(uri: str) -> str:
@@ -23,6 +23,30 @@ def redact_uri(uri: str) -> str:
     host = parts.hostname or "?"
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}"
+
+
+# MongoDB's error codes for a credential it refused (AuthenticationFailed) and for a missing privilege (Unauthorized)
+AUTHENTICATION_FAILED = 18
+UNAUTHORIZED = 13
+REFUSED_CODES = (AUTHENTICATION_FAILED, UNAUTHORIZED)
+
+
+def refused(uri: str, exc: OperationFailure, what: str = "") -> MedallionError:
+    """A server that answered no, as one line naming the credential or the missing privilege (never an outage)."""
+    if exc.code == AUTHENTICATION_FAILED:
+        return AccessRefused(
+            f"MongoDB at {redact_uri(uri)} refused the sign-in (AuthenticationFailed): check the user, password and "
+            "authSource in MONGO_URI",
+            service="MongoDB",
+        )
+    if exc.code == UNAUTHORIZED:
+        return AccessRefused(
+            f"MongoDB at {redact_uri(uri)} refused {what or 'a command'} (Unauthorized: "
+            f"{str(exc.details.get('errmsg', '') if exc.details else '')[:200]}): grant the MONGO_URI user the read "
+            "role on that database (changeStream and find)",
+            service="MongoDB",
+        )
+    return MedallionError(f"MongoDB at {redact_uri(uri)} failed: {str(exc).splitlines()[0][:300]}")
 
 
 class MongoResource(dg.ConfigurableResource):
@@ -50,13 +74,20 @@ class MongoResource(dg.ConfigurableResource):
         try:
             try:
                 client.admin.command("ping")
+            except OperationFailure as exc:
+                raise refused(self.uri, exc) from None
             except PyMongoError as exc:
                 raise ServiceUnavailable(
                     f"MongoDB at {redact_uri(self.uri)} is unreachable ({type(exc).__name__}); "
                     "check MONGO_URI, or run `medallion services up` for the embedded server",
                     service="MongoDB",
                 ) from None
-            yield client[self.database][self.collection]
+            try:
+                yield client[self.database][self.collection]
+            except OperationFailure as exc:
+                if exc.code in REFUSED_CODES:
+                    raise refused(self.uri, exc, f"{self.database}.{self.collection}") from None
+                raise
         finally:
             client.close()
 

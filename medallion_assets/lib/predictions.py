@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
-from medallion_assets.lib import ml_model, warehouse
+from medallion_assets.lib import artifacts, ml_model, warehouse
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.ml_tables import DEFAULT_MODEL_NAME, now, read_gold, registry_row, stage_frame, stamp
 
@@ -64,13 +64,13 @@ def write_predictions(
     if not latest:
         raise NoTrainedModel(f"the registry has no trained {model_name!r} yet; materialize price_model first")
     gold = read_gold(conn)
-    latest_pipeline, _ = ml_model.load_artifact(latest["artifact_location"])
+    latest_pipeline, _ = artifacts.load(conn, latest)
     champion_pipeline = (
         None
         if not champion
         else latest_pipeline
         if champion["model_version"] == latest["model_version"]
-        else ml_model.load_artifact(champion["artifact_location"])[0]
+        else artifacts.load(conn, champion)[0]
     )
     held = gold[ml_model.holdout_mask(gold["id"], float(latest["holdout_share"]))]
     frames = []

@@ -5,26 +5,27 @@ A history version is LATE when it reached the warehouse after its day had closed
 ``arrived_at > event_day + 1 day + lateness_days`` (an unknown arrival counts as in time). The pulse of a day
 counts only versions that were not late, so rebuilding a closed day (a rerun, a backfill) always gives the
 same answer and a late change never changes it; late versions go to GOLD_PULSE_LATE_CHANGES instead, once
-each. The lateness is a deployment setting (MEDALLION_PULSE_LATENESS_DAYS, default 7) stored on every pulse
-row, so the pulse check judges a day by the window it was built with.
+each. The lateness is a deployment setting (MEDALLION_PULSE_LATENESS_DAYS, default 7, read by lib/settings.py)
+stored on every pulse row, so the pulse check judges a day by the window it was built with.
+
+`plan` is the one orchestration of a pulse round, used by market_pulse_sensor, `medallion pipeline` and the
+bench: log the late versions, find the stale days (the warehouse is the source of truth), and cut them into
+runs of at most MEDALLION_PULSE_DAYS_PER_RUN consecutive event days (`PulseRun`), each day still rebuilt as a
+unit and checked on its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import settings, warehouse
 from medallion_assets.lib.errors import MedallionError
 
 PULSE_TABLE = "ANALYTICS_DB.DWH.GOLD_MARKET_PULSE"
 LATE_TABLE = "ANALYTICS_DB.DWH.GOLD_PULSE_LATE_CHANGES"
 HISTORY_TABLE = "ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY"
-LATENESS_VARIABLE = "MEDALLION_PULSE_LATENESS_DAYS"
-START_VARIABLE = "MEDALLION_PULSE_START_DATE"
-DEFAULT_LATENESS_DAYS = 7
-MAX_LATENESS_DAYS = 366
-DEFAULT_START_DATE = "2025-01-01"
 BEGINNING = "1970-01-01 00:00:00"  # a cursor before any loaded_at
 # Late versions are looked for from this long before the sensor's cursor: a history load stamped before
 # another one but committed after it has a loaded_at behind the cursor. The log takes each version once.
@@ -32,28 +33,7 @@ LATE_SCAN_OVERLAP = dt.timedelta(hours=1)
 COUNTS = ("new_listings", "repriced", "price_drops", "changed", "delisted", "relisted", "total_changes")
 
 
-def lateness_days() -> int:
-    """MEDALLION_PULSE_LATENESS_DAYS: whole days after its day ends that a change may still arrive (default 7)."""
-    raw = os.environ.get(LATENESS_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_LATENESS_DAYS
-    if not raw.isdecimal() or int(raw) > MAX_LATENESS_DAYS:
-        raise MedallionError(
-            f"{LATENESS_VARIABLE} must be a whole number of days from 0 to {MAX_LATENESS_DAYS}, got {raw!r}"
-        )
-    return int(raw)
-
-
-def start_date() -> str:
-    """MEDALLION_PULSE_START_DATE (YYYY-MM-DD): the first event day the pulse has a partition for."""
-    raw = os.environ.get(START_VARIABLE, "").strip() or DEFAULT_START_DATE
-    try:
-        parsed = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise MedallionError(f"{START_VARIABLE} must be a date as YYYY-MM-DD, got {raw!r}") from None
-    if parsed.isoformat() != raw:
-        raise MedallionError(f"{START_VARIABLE} must be a date as YYYY-MM-DD, got {raw!r}")
-    return raw
+lateness_days = settings.pulse_lateness_days  # one reading of MEDALLION_PULSE_LATENESS_DAYS, in lib/settings.py
 
 
 def window_days(lateness: int) -> int:
@@ -164,3 +144,79 @@ def _iso_timestamp(value) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     return str(value)
+
+
+# --- one pulse round: what the sensor, `medallion pipeline` and the bench all do ---------------------------
+
+
+@dataclass(frozen=True)
+class PulseRun:
+    """One run's event days: consecutive days first..last (each rebuilt as a unit, checked on its own)."""
+
+    first: str
+    last: str
+    days: tuple[str, ...]  # the stale days among them
+    versions: int
+    history_loaded_at: str
+
+    @property
+    def single(self) -> bool:
+        return self.first == self.last
+
+
+@dataclass
+class PulsePlan:
+    lateness: int
+    late: dict[str, int] = field(default_factory=dict)  # event day -> late versions logged now
+    stale: list[dict] = field(default_factory=list)  # stale days inside the partitions, oldest first
+    outside: list[str] = field(default_factory=list)  # stale days before the first partition (or after today)
+    runs: list[PulseRun] = field(default_factory=list)
+    loaded_through: str | None = None  # the newest loaded_at in the history when planned
+
+
+def runs_for(stale: list[dict], max_days: int) -> list[PulseRun]:
+    """Stale days (oldest first) cut into runs whose first and last day are at most `max_days` apart (days in
+    between that are not stale are rebuilt too: a closed day rebuilds to the same rows)."""
+    runs: list[PulseRun] = []
+    group: list[dict] = []
+
+    def close() -> None:
+        if group:
+            runs.append(
+                PulseRun(
+                    first=group[0]["event_day"],
+                    last=group[-1]["event_day"],
+                    days=tuple(d["event_day"] for d in group),
+                    versions=sum(int(d.get("versions") or 0) for d in group),
+                    history_loaded_at=max(str(d.get("history_loaded_at")) for d in group),
+                )
+            )
+
+    for day in stale:
+        if (
+            group
+            and (dt.date.fromisoformat(day["event_day"]) - dt.date.fromisoformat(group[0]["event_day"])).days
+            >= max_days
+        ):
+            close()
+            group = []
+        group.append(day)
+    close()
+    return runs
+
+
+def plan(conn, known_days: Collection[str], loaded_after: str = BEGINNING) -> PulsePlan:
+    """One pulse round against the warehouse: log the late versions loaded after `late_scan_start(loaded_after)`
+    (each version once, ever), find every stale day, and cut those inside `known_days` (the partitions) into
+    runs of at most MEDALLION_PULSE_DAYS_PER_RUN days."""
+    lateness = settings.pulse_lateness_days()
+    scan_from = late_scan_start(loaded_after)
+    newest, _, scanned = history_watermark(conn, loaded_after, scan_from)
+    found = PulsePlan(lateness=lateness, loaded_through=newest)
+    found.late = log_late(conn, lateness, scan_from) if scanned else {}
+    stale = stale_days(conn, lateness)
+    known = set(known_days)
+    found.stale = [d for d in stale if d["event_day"] in known]
+    found.outside = sorted(d["event_day"] for d in stale if d["event_day"] not in known)
+    found.runs = runs_for(found.stale, settings.pulse_days_per_run())
+    return found

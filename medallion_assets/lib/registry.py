@@ -17,14 +17,13 @@ import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 from threadpoolctl import threadpool_limits
 
-from medallion_assets.lib import ml_model, warehouse
+from medallion_assets.lib import artifacts, ml_model, warehouse
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.ml_tables import (
     DEFAULT_MODEL_NAME,
@@ -36,7 +35,6 @@ from medallion_assets.lib.ml_tables import (
     registry_row,
     stamp,
 )
-from medallion_assets.lib.settings import medallion_home
 
 R2_METRICS = ("r2_log", "r2")
 
@@ -84,9 +82,6 @@ class PriceModelConfig(dg.Config):
     hgb_l2_regularization: float = Field(default=0.0, ge=0)
     importance_max_rows: int = Field(default=5000, ge=10, description="Holdout rows used for permutation importance.")
     importance_repeats: int = Field(default=5, ge=1)
-    model_dir: str | None = Field(
-        default=None, description="Folder for model artifacts (default: $MEDALLION_HOME/models)."
-    )
     n_threads: int | None = Field(
         default=1,
         ge=1,
@@ -119,9 +114,6 @@ class PriceModelConfig(dg.Config):
             raise MedallionError(f"r2_metric must be one of {', '.join(R2_METRICS)}, got {self.r2_metric!r}")
         return {"metric": self.r2_metric, "min_r2": self.min_r2}
 
-    def artifact_folder(self) -> Path:
-        return Path(self.model_dir).expanduser().resolve() if self.model_dir else medallion_home() / "models"
-
 
 class ModelNameConfig(dg.Config):
     model_name: str = Field(default=DEFAULT_MODEL_NAME, description="Registry name of the model.")
@@ -133,16 +125,16 @@ def load_champion(conn, model_name: str = DEFAULT_MODEL_NAME):
     champion = registry_row(conn, "ml/registry_champion", {"model_name": model_name})
     if not champion:
         raise MedallionError(f"the registry has no champion for {model_name!r}; materialize price_model first")
-    pipeline, _info = ml_model.load_artifact(champion["artifact_location"])
+    pipeline, _info = artifacts.load(conn, champion)
     return pipeline
 
 
-def _rescore(record: dict, holdout: pd.DataFrame) -> dict:
+def _rescore(conn, record: dict, holdout: pd.DataFrame) -> dict:
     """Metrics of the champion on today's holdout. A champion that cannot be re-scored (lost or unreadable
     artifact, a pipeline that no longer predicts) fails the training: promoting a model over a champion
     nobody could compare it with would be a guess, so nothing is registered and the champion stays."""
     try:
-        pipeline, _info = ml_model.load_artifact(record["artifact_location"])
+        pipeline, _info = artifacts.load(conn, record)
         predicted = pipeline.predict(holdout[list(ml_model.INPUT_COLUMNS)])
     except Exception as exc:
         raise MedallionError(
@@ -211,7 +203,7 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         champion = registry_row(conn, "ml/registry_champion", {"model_name": model_name})
         champion_metrics = None
         if champion and champion["model_version"] != version:
-            champion_metrics = _rescore(champion, holdout)
+            champion_metrics = _rescore(conn, champion, holdout)
         importance = ml_model.feature_importance(
             best.pipeline, holdout, config.importance_max_rows, config.importance_repeats, config.random_state
         )
@@ -244,7 +236,6 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
             ),
         )
 
-    artifact = config.artifact_folder() / model_name / f"{version}.joblib"
     candidates = {
         r.candidate: {**r.metrics, "fit_seconds": round(r.fit_seconds, 2), "model_type": r.model_type} for r in ranked
     }
@@ -283,8 +274,10 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         "code_version": ml_model.code_version(),
         "trained_at": stamp(run_at),
     }
-    if not existing or not artifact.exists():
-        ml_model.save_artifact(artifact, best.pipeline, info)
+    if existing and existing.get("artifact_sha256") and artifacts.on_stage(conn, existing["artifact_location"]):
+        stored = {k: existing[k] for k in ("artifact_location", "artifact_sha256")}  # verified whenever loaded
+    else:  # new, lost from the stage, or registered before artifacts moved to the stage (lib/artifacts.py)
+        stored = artifacts.store(conn, best.pipeline, info, model_name, version)
 
     record = {
         "model_id": f"{model_name}-{version}",
@@ -295,7 +288,7 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         "metrics": json.dumps(ml_model.to_jsonable(metrics), sort_keys=True),
         "parameters": json.dumps(ml_model.to_jsonable(parameters), sort_keys=True),
         "status": status,
-        "artifact_location": str(artifact),
+        **stored,
         "code_version": ml_model.code_version(),
         "data_snapshot": snapshot,
         "training_rows": len(train),
@@ -330,7 +323,7 @@ def train_price_model(conn, config: PriceModelConfig, run_at: dt.datetime | None
         holdout_rows=len(holdout),
         gold_rows=len(gold),
         sampled=len(train) < len(available),
-        artifact_location=str(artifact),
+        artifact_location=stored["artifact_location"],
         importance=importance,
         seconds=time.monotonic() - started,
         r2_floor=floor,

@@ -41,9 +41,15 @@ SERVICE_VARIABLES = (
     "KAFKA_USERNAME",
     "KAFKA_PASSWORD",
     "KAFKA_SSL_CA_LOCATION",
+    "KAFKA_CREATE_TOPIC",
+    "KAFKA_TOPIC_PARTITIONS",
+    "KAFKA_TOPIC_REPLICATION_FACTOR",
     "SNOWFLAKE_ACCOUNT",
     "SNOWFLAKE_USER",
     "SNOWFLAKE_PASSWORD",
+    "SNOWFLAKE_PRIVATE_KEY",
+    "SNOWFLAKE_PRIVATE_KEY_PATH",
+    "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE",
     "SNOWFLAKE_ROLE",
     "SNOWFLAKE_WAREHOUSE",
     "MEDALLION_ICEBERG_CATALOG_URI",
@@ -55,8 +61,10 @@ SERVICE_VARIABLES = (
 REQUIRED = {
     "mongo": ("MONGO_URI",),
     "kafka": ("KAFKA_BOOTSTRAP_SERVERS",),
-    "snowflake": ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD"),
+    "snowflake": ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER"),
 }
+# ... and one credential of these (lib/snowflake_auth.py): a key pair for services, a password for people.
+SNOWFLAKE_CREDENTIALS = ("SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_PASSWORD")
 DEFAULT_PORTS = {"mongo": 37017, "s3": 39000, "kafka": 39092, "snowflake": 38080}
 
 # The quality bar: a silver listing with data_quality_score at least this (and a price > 0) is in the gold
@@ -76,9 +84,10 @@ DEFAULT_PULSE_START_DATE = "2025-01-01"
 DEFAULT_PULSE_DAYS_PER_RUN = 31
 MAX_PULSE_DAYS_PER_RUN = 366
 
-# Credentials of the embedded warehouse; it checks none, so they are not secrets.
+# Credentials of the embedded warehouse (its launcher checks them, dev/fakesnow_auth.py); local only, not secrets.
 EMBEDDED_SNOWFLAKE_ACCOUNT = "medallion"
 EMBEDDED_SNOWFLAKE_USER = "medallion"
+EMBEDDED_SNOWFLAKE_PASSWORD = "embedded"
 
 
 def is_set(name: str) -> bool:
@@ -156,6 +165,10 @@ def embedded_services() -> frozenset[str]:
         if spelled:
             raise MedallionError("MEDALLION_EMBEDDED cannot be used with MEDALLION_ENV=production")
         missing = [var for variables in REQUIRED.values() for var in variables if not is_set(var)]
+        if not any(is_set(var) for var in SNOWFLAKE_CREDENTIALS):
+            missing.append(
+                "SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH (a key pair; SNOWFLAKE_PASSWORD for a person)"
+            )
         if missing:
             raise MedallionError(
                 f"MEDALLION_ENV=production needs {', '.join(missing)} (see .env.example); "
@@ -178,7 +191,7 @@ def embedded_services() -> frozenset[str]:
 
 
 def medallion_home() -> Path:
-    """Local state (embedded servers' data, models): $MEDALLION_HOME, else `.medallion` in the source
+    """Local state (the embedded servers' data): $MEDALLION_HOME, else `.medallion` in the source
     checkout (or in the working directory when the package is installed from a wheel)."""
     if os.environ.get("MEDALLION_HOME"):
         return Path(os.environ["MEDALLION_HOME"]).resolve()
@@ -216,9 +229,38 @@ def embedded_snowflake_args(port: int) -> dict:
     return {
         "account": EMBEDDED_SNOWFLAKE_ACCOUNT,
         "user": EMBEDDED_SNOWFLAKE_USER,
-        "password": "embedded",
+        "password": EMBEDDED_SNOWFLAKE_PASSWORD,
         "host": "127.0.0.1",
         "port": port,
         "protocol": "http",
         "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
     }
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Whether the pipeline creates its Kafka topic, and with what shape.
+
+    Embedded: created on first use (3 partitions, replication 1: one broker). Production: not created by default (a
+    managed cluster's topics are made by its owners, with the replication and min.insync.replicas the cluster
+    needs; a replication factor of 1 is refused there or breaks acks=all), so a missing topic is one clear error;
+    KAFKA_CREATE_TOPIC=true creates it with KAFKA_TOPIC_PARTITIONS and KAFKA_TOPIC_REPLICATION_FACTOR.
+    """
+
+    create: bool
+    partitions: int
+    replication_factor: int
+
+    @classmethod
+    def from_env(cls, embedded: bool) -> TopicSettings:
+        raw = os.environ.get("KAFKA_CREATE_TOPIC", "").strip().lower()
+        if raw and raw not in ("true", "false"):
+            raise MedallionError(f"KAFKA_CREATE_TOPIC must be true or false, got {raw!r}")
+        create = (raw == "true") if raw else embedded
+        numbers = {}
+        for name, default in (("KAFKA_TOPIC_PARTITIONS", 3), ("KAFKA_TOPIC_REPLICATION_FACTOR", 1 if embedded else 3)):
+            value = os.environ.get(name, "").strip() or str(default)
+            if not value.isdecimal() or int(value) < 1:
+                raise MedallionError(f"{name} must be a whole number of at least 1, got {value!r}")
+            numbers[name] = int(value)
+        return cls(create, numbers["KAFKA_TOPIC_PARTITIONS"], numbers["KAFKA_TOPIC_REPLICATION_FACTOR"])

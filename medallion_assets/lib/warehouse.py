@@ -19,15 +19,25 @@ from typing import Any
 
 from dagster_snowflake import SnowflakeResource
 from snowflake.connector import SnowflakeConnection
-from snowflake.connector.errors import DatabaseError, Error, OperationalError
+from snowflake.connector.errors import (
+    BadGatewayError,
+    DatabaseError,
+    Error,
+    ForbiddenError,
+    InterfaceError,
+    OperationalError,
+    ServiceUnavailableError,
+)
 
-from medallion_assets.lib import settings
-from medallion_assets.lib.errors import MedallionError, MissingObject, ServiceUnavailable
+from medallion_assets.lib import settings, snowflake_auth
+from medallion_assets.lib.errors import AccessRefused, MedallionError, MissingObject, ServiceUnavailable
 
 # The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
 # (see [tool.setuptools] in pyproject.toml); found through the import system, never by path walking.
 SQL_PACKAGE = "medallion_assets.sql"
 OBJECT_DOES_NOT_EXIST = 2003  # Snowflake's errno for "Object ... does not exist or not authorized"
+INSUFFICIENT_PRIVILEGES = (3001,)  # "SQL access control error: Insufficient privileges to operate on ..."
+ROLE_NOT_GRANTED = (390189,)  # "Role 'X' specified in the connect string is not granted to this user"
 
 
 def sql_root():
@@ -70,17 +80,22 @@ def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator
     `schema` ("DB.SCHEMA", one of ours) becomes the session's current schema: MERGE and
     COPY with a transformation need a current database on the embedded warehouse.
     """
+    snowflake_auth.check_resource(snowflake)  # a bad key or passphrase: one line naming its variable
     try:
         context = snowflake.get_connection()
         conn = context.__enter__()
-        if schema is not None:
+    except Error as exc:
+        raise sign_in_error(snowflake, exc) from None
+    if schema is not None:
+        try:
             conn.cursor().execute(_with_names("USE SCHEMA {schema}", {"schema": schema}))
-    except (DatabaseError, OperationalError) as exc:
-        raise ServiceUnavailable(
-            f"Snowflake is unreachable or refused the login ({type(exc).__name__}: {exc.msg}); check the "
-            "SNOWFLAKE_* variables, or run `medallion services up` for the embedded warehouse",
-            service="Snowflake",
-        ) from None
+        except OperationalError as exc:
+            _close_quietly(context)
+            raise _unreachable(conn, f"USE SCHEMA {schema}", exc) from None
+        except Error as exc:
+            _close_quietly(context)
+            kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
+            raise kind(f"USE SCHEMA {schema} failed: {_first_line(exc)}") from None
     try:
         yield conn
     except BaseException as exc:
@@ -91,6 +106,55 @@ def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator
             context.__exit__(None, None, None)  # COMMIT and close
         except OperationalError as exc:
             raise _unreachable(conn, "the final COMMIT", exc) from None
+
+
+def _close_quietly(context) -> None:
+    try:
+        context.__exit__(None, None, None)
+    except Error:
+        pass  # the error that made us close is the one to report
+
+
+def _first_line(exc: Error) -> str:
+    return (exc.msg or str(exc)).strip().splitlines()[0]
+
+
+def credential_variable(snowflake: SnowflakeResource) -> str:
+    """The environment variable holding the credential this resource signs in with."""
+    if snowflake.private_key_path:
+        return snowflake_auth.KEY_PATH
+    if snowflake.private_key:
+        return snowflake_auth.KEY
+    if snowflake_auth.method() == "password" or "snowflake" not in settings.embedded_services():
+        return snowflake_auth.PASSWORD
+    return "the embedded password"
+
+
+def sign_in_error(snowflake: SnowflakeResource, exc: Error) -> MedallionError:
+    """A failed sign-in as one line: `ServiceUnavailable` when the warehouse could not be reached or answered with
+    a server error (an outage: wait), `AccessRefused` when it answered no (a credential, a role, a network policy:
+    someone must act)."""
+    if isinstance(exc, OperationalError | InterfaceError | ServiceUnavailableError | BadGatewayError):
+        return ServiceUnavailable(
+            f"Snowflake is unreachable ({type(exc).__name__}: {_first_line(exc)}); check SNOWFLAKE_ACCOUNT and the "
+            "network, or run `medallion services up` for the embedded warehouse",
+            service="Snowflake",
+        )
+    detail = _first_line(exc)
+    detail = re.sub(r"^(\d+( \(\w+\))?: )?(Failed to connect to DB: \S+\. )?", "", detail)
+    code = f"{exc.errno}: " if exc.errno else ""
+    if exc.errno in ROLE_NOT_GRANTED:
+        fix = f"grant role {snowflake.role} to user {snowflake.user}, or fix SNOWFLAKE_ROLE"
+    elif isinstance(exc, ForbiddenError):
+        fix = "a network policy or firewall refuses this address; ask the account administrator"
+    elif snowflake.private_key or snowflake.private_key_path:
+        fix = (
+            f"check SNOWFLAKE_USER and {credential_variable(snowflake)}, and that its public key is registered "
+            "(ALTER USER ... SET RSA_PUBLIC_KEY, see docs)"
+        )
+    else:
+        fix = f"check SNOWFLAKE_USER and {credential_variable(snowflake)}"
+    return AccessRefused(f"Snowflake refused the sign-in ({code}{detail}): {fix}", service="Snowflake")
 
 
 def server_name(conn: SnowflakeConnection) -> str:
@@ -137,6 +201,12 @@ def execute(
     except OperationalError as exc:  # the server went away (or the network): not a fault of the SQL
         raise _unreachable(conn, f"sql/{name}.sql", exc) from None
     except Error as exc:
+        if exc.errno in INSUFFICIENT_PRIVILEGES or exc.sqlstate == "42501":
+            raise AccessRefused(
+                f"SQL sql/{name}.sql was refused: {_first_line(exc)}; grant the pipeline's role what the statement "
+                "needs (see docs: the grants `medallion doctor` checks)",
+                service="Snowflake",
+            ) from None
         kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
         raise kind(f"SQL sql/{name}.sql failed: {exc.msg}") from exc
 

@@ -40,12 +40,8 @@ WITH documents AS (
            p.district AS district,
            p.property_type AS property_type,
            CASE WHEN p.is_tombstone THEN 'delisted'
-                ELSE MD5(COALESCE(p.property_type, '<NULL>') || '|' || COALESCE(p.price::VARCHAR, '<NULL>')
-                         || '|' || COALESCE(p.area::VARCHAR, '<NULL>') || '|' || COALESCE(p.bedrooms::VARCHAR, '<NULL>')
-                         || '|' || COALESCE(p.bathrooms::VARCHAR, '<NULL>') || '|' || COALESCE(p.location, '<NULL>')
-                         || '|' || COALESCE(p.city, '<NULL>') || '|' || COALESCE(p.district, '<NULL>')
-                         || '|' || COALESCE(p.latitude::VARCHAR, '<NULL>') || '|' || COALESCE(p.longitude::VARCHAR, '<NULL>')
-                         || '|' || COALESCE(p.description, '<NULL>') || '|' || COALESCE(p.posted_date::VARCHAR, '<NULL>'))
+                ELSE
+-- @include fragments/version_hash
            END AS version_hash,
            COALESCE(p.updated_at, p.kafka_timestamp, p.ingested_at) AS event_time,
            CASE WHEN p.updated_at IS NOT NULL THEN 'updated_at'

@@ -5,6 +5,7 @@ SELECT r.model_id AS model_id,
        r.model_type AS model_type,
        r.status AS status,
        r.artifact_location AS artifact_location,
+       r.artifact_sha256 AS artifact_sha256,
        r.metrics:mae::FLOAT AS mae,
        r.parameters:holdout_share::FLOAT AS holdout_share,
        r.parameters:candidate::VARCHAR AS candidate

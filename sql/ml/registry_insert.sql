@@ -1,7 +1,7 @@
 -- Register a model version once: a version already in the registry is left as it is.
 INSERT INTO ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY
     (model_id, model_name, model_version, model_type, training_date, metrics, parameters, status,
-     artifact_location, code_version, data_snapshot, training_rows, holdout_rows, last_trained_at,
+     artifact_location, artifact_sha256, code_version, data_snapshot, training_rows, holdout_rows, last_trained_at,
      status_changed_at, created_at)
 SELECT %(model_id)s AS model_id,
        %(model_name)s AS model_name,
@@ -12,6 +12,7 @@ SELECT %(model_id)s AS model_id,
        PARSE_JSON(%(parameters)s) AS parameters,
        %(status)s AS status,
        %(artifact_location)s AS artifact_location,
+       %(artifact_sha256)s AS artifact_sha256,
        %(code_version)s AS code_version,
        %(data_snapshot)s AS data_snapshot,
        %(training_rows)s AS training_rows,

@@ -302,7 +302,7 @@ def test_clear_errors_for_bad_settings_and_unreachable_services(stack, monkeypat
     with pytest.raises(MedallionError, match="MEDALLION_EMBEDDED=kafka,mongo"):  # a mix only when spelled out
         build_resources()
     monkeypatch.setenv("MEDALLION_EMBEDDED", "mongo,kafka")
-    with pytest.raises(MedallionError, match="SNOWFLAKE_USER, SNOWFLAKE_PASSWORD must be set"):
+    with pytest.raises(MedallionError, match="SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH"):
         build_resources()
     monkeypatch.delenv("SNOWFLAKE_ACCOUNT")
     monkeypatch.setenv("MEDALLION_EMBEDDED", "mongo,snowflake")

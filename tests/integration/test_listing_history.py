@@ -5,10 +5,17 @@ Each test starts from empty tables, writes the bronze messages it needs and call
 (`refresh_silver`, then `refresh_history`; the history reads bronze up to where silver has merged).
 """
 
+import datetime as dt
+import decimal
+import hashlib
+import math
+
 import pytest
+import snowflake.connector
 
 from medallion_assets.defs.gold import history_checks
-from medallion_assets.lib import history, silver
+from medallion_assets.lib import history, silver, warehouse
+from medallion_assets.lib.settings import embedded_snowflake_args
 from tests import helpers
 
 TABLES = [
@@ -140,13 +147,16 @@ def test_versions_split_over_runs_are_the_same_and_a_rerun_changes_nothing(conn)
     add_bronze(conn, LIFE[:3])
     first = refresh(conn)
     assert (first["versions_added"], first["current_versions"]) == (2, 1)
+    assert first["event_days"] == ["2026-11-20", "2026-11-21"]  # the pulse days the run may have made stale
     add_bronze(conn, LIFE[3:])
     second = refresh(conn)
     assert (second["messages_in"], second["versions_added"], second["versions_closed"]) == (3, 3, 1)
+    assert second["event_days"] == ["2026-11-22", "2026-11-24", "2026-11-25"]
     assert_life(versions(conn, "L1"))
     before = conn.cursor().execute(f"SELECT * FROM {history.HISTORY_TABLE} ORDER BY id, version").fetchall()
     again = refresh(conn)
     assert (again["messages_in"], again["versions_added"], again["versions_closed"]) == (0, 0, 0)
+    assert again["event_days"] == []  # touches no day: market_pulse_sensor stays away from the warehouse
     assert conn.cursor().execute(f"SELECT * FROM {history.HISTORY_TABLE} ORDER BY id, version").fetchall() == before
 
 
@@ -340,3 +350,143 @@ def test_the_views_answer_with_hand_computed_values(conn):
     assert l1[7] == -5.0
     assert abs(l1[8] - 94 / 24) < 0.011  # days_on_market is rounded to 2 decimals
     assert f1[:7] == ("F", "2026-11-20 10:00:00", True, True, 0, 7e8, 7e8)
+
+
+# --- version_hash: explicit formats (sql/fragments/version_hash.sql) ---------------------------------------
+
+
+def explicit_text(row: dict) -> str:
+    """The text version_hash hashes, computed here without SQL: numbers rounded half away from zero (Python's
+    ROUND_HALF_UP) to 2 decimals (price, area) or 6 (coordinates), dates as YYYY-MM-DD, missing as <NULL>."""
+
+    def number(value, places: int, bound: float) -> str:
+        if value is None:
+            return "<NULL>"
+        if not math.isfinite(value) or abs(value) >= 1e36:
+            return "<OUT_OF_RANGE>"
+        with decimal.localcontext() as context:
+            context.prec = 80
+            step = decimal.Decimal(1).scaleb(-places) if abs(value) < bound else decimal.Decimal(1)
+            rounded = decimal.Decimal(value).quantize(step, rounding=decimal.ROUND_HALF_UP)
+        return f"{abs(rounded) if rounded == 0 else rounded:f}"
+
+    def text(value) -> str:
+        return "<NULL>" if value is None else str(value)
+
+    return "|".join(
+        [
+            text(row["property_type"]),
+            number(row["price"], 2, 1e13),
+            number(row["area"], 2, 1e13),
+            text(row["bedrooms"]),
+            text(row["bathrooms"]),
+            text(row["location"]),
+            text(row["city"]),
+            text(row["district"]),
+            number(row["latitude"], 6, 1e9),
+            number(row["longitude"], 6, 1e9),
+            text(row["description"]),
+            "<NULL>" if row["posted_date"] is None else row["posted_date"].strftime("%Y-%m-%d"),
+        ]
+    )
+
+
+HAND_MADE = {
+    "property_type": "Nhà",
+    "price": 3.5e9,
+    "area": 80.125,  # exactly representable: a tie, rounded away from zero to 80.13 on both engines
+    "bedrooms": 2,
+    "bathrooms": None,
+    "location": "1 Kim Mã",
+    "city": "Hà Nội",
+    "district": "Ba Đình",
+    "latitude": 21.02851234,
+    "longitude": 105.8342567,
+    "description": "Nhà đẹp | gần hồ",
+    "posted_date": dt.date(2025, 5, 5),
+}
+
+
+def hash_of(conn, row: dict) -> str:
+    """The fragment over one hand-made row `p`, typed as parse_listing types it."""
+    fragment = warehouse.expand_includes("-- @include fragments/version_hash")
+    statement = (
+        "SELECT " + fragment + " AS version_hash FROM (SELECT %(property_type)s::VARCHAR AS property_type, "
+        "%(price)s::FLOAT AS price, %(area)s::FLOAT AS area, %(bedrooms)s::INTEGER AS bedrooms, "
+        "%(bathrooms)s::INTEGER AS bathrooms, %(location)s::VARCHAR AS location, %(city)s::VARCHAR AS city, "
+        "%(district)s::VARCHAR AS district, %(latitude)s::FLOAT AS latitude, %(longitude)s::FLOAT AS longitude, "
+        "%(description)s::VARCHAR AS description, TO_DATE(%(posted_date)s, 'YYYY-MM-DD') AS posted_date) p"
+    )
+    params = {k: "NaN" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}  # bound as text
+    params["posted_date"] = row["posted_date"] and row["posted_date"].isoformat()
+    return conn.cursor().execute(statement, params).fetchone()[0]
+
+
+def test_version_hash_of_a_hand_made_row_is_the_sha256_of_its_explicit_text_in_any_session(conn, warehouse_port):
+    text = explicit_text(HAND_MADE)
+    assert (
+        text
+        == "Nhà|3500000000.00|80.13|2|<NULL>|1 Kim Mã|Hà Nội|Ba Đình|21.028512|105.834257|Nhà đẹp | gần hồ|2025-05-05"
+    )
+    expected = hashlib.sha256(text.encode()).hexdigest()
+    assert hash_of(conn, HAND_MADE) == expected
+    # A session whose output formats differ (Snowflake applies them to implicit casts; the fragment has none,
+    # see tests/unit/test_sql_fragments.py; the embedded warehouse accepts these parameters and ignores them).
+    other = snowflake.connector.connect(
+        **{
+            **embedded_snowflake_args(warehouse_port),
+            "session_parameters": {
+                "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False,
+                "DATE_OUTPUT_FORMAT": "DD/MM/YYYY",
+                "TIMESTAMP_NTZ_OUTPUT_FORMAT": "DD/MM/YYYY HH24:MI",
+            },
+        },
+        network_timeout=30,
+    )
+    try:
+        assert hash_of(other, HAND_MADE) == expected
+    finally:
+        other.close()
+    # and on every edge: missing values, a price beyond 1e13 (whole VND), NaN, a negative coordinate near 0
+    edges = {
+        **HAND_MADE,
+        "price": 2.5e13,
+        "area": None,
+        "latitude": -0.0000001,
+        "longitude": float("nan"),
+        "posted_date": None,
+    }
+    assert explicit_text(edges).split("|")[1:3] == ["25000000000000", "<NULL>"]
+    assert explicit_text(edges).split("|")[8:10] == ["0.000000", "<OUT_OF_RANGE>"]
+    assert hash_of(conn, edges) == hashlib.sha256(explicit_text(edges).encode()).hexdigest()
+
+
+def test_stored_hashes_are_the_python_ones_and_old_hashes_are_rehashed_once(conn):
+    document = {
+        "property_type": "Nhà",
+        "price": 3.5e9,
+        "area": 80.125,
+        "bedrooms": 2,
+        "location": "1 Kim Mã",
+        "city": "Hà Nội",
+        "district": "Ba Đình",
+        "latitude": 21.02851234,
+        "longitude": 105.8342567,
+        "description": "Nhà đẹp | gần hồ",
+        "posted_date": "2025-05-05",
+    }
+    add_bronze(conn, [("A", document, "2026-11-20 10:00:01"), ("B", {**document, "price": 4e9}, "2026-11-20 10:00:02")])
+    refresh(conn)
+    stored = dict(conn.cursor().execute(f"SELECT id, version_hash FROM {history.HISTORY_TABLE} ORDER BY id").fetchall())
+    assert stored["A"] == hashlib.sha256(explicit_text(HAND_MADE).encode()).hexdigest()
+    assert stored["B"] == hashlib.sha256(explicit_text({**HAND_MADE, "price": 4e9}).encode()).hexdigest()
+
+    # Histories written before: MD5 hashes (32 characters) of text that followed session settings.
+    conn.cursor().execute(f"UPDATE {history.HISTORY_TABLE} SET version_hash = MD5(id)")
+    add_bronze(conn, [("A", document, "2026-11-26 10:00:00")])  # A re-sent unchanged, B not at all
+    result = refresh(conn)
+    assert (result["messages_in"], result["versions_added"], result["versions_closed"]) == (1, 0, 0)
+    after = dict(conn.cursor().execute(f"SELECT id, version_hash FROM {history.HISTORY_TABLE} ORDER BY id").fetchall())
+    assert after == stored  # both current versions rehashed from their own bronze messages, no new version
+    add_bronze(conn, [("A", {**document, "price": 3.6e9}, "2026-11-27 10:00:00")])
+    assert refresh(conn)["versions_added"] == 1  # a real change is still a version

@@ -6,6 +6,7 @@ synthetic generator's cities, districts and property types) for the Isolation Fo
 """
 
 import datetime as dt
+import hashlib
 import math
 import statistics
 import tempfile
@@ -25,7 +26,7 @@ from medallion_assets.defs.ml import predictions as predictions_defs
 from medallion_assets.defs.ml import training as training_defs
 from medallion_assets.defs.semantic.checks import v_active_anomalies_matches_open_alerts
 from medallion_assets.dev.synthetic import CITIES, PROPERTY_TYPES, REFERENCE_DATE
-from medallion_assets.lib import anomalies, charts, ml_model, ml_tables, predictions, registry, warehouse
+from medallion_assets.lib import anomalies, artifacts, charts, ml_model, ml_tables, predictions, registry, warehouse
 from medallion_assets.lib.errors import MedallionError
 
 GOLD = "ANALYTICS_DB.DWH.GOLD_ML_FEATURES"
@@ -50,7 +51,13 @@ def conn(module_conn):
     module_conn.cursor().execute(f"USE SCHEMA {ml_tables.SCHEMA}")
     for table in [GOLD, *ML_TABLES]:
         module_conn.cursor().execute(f"DELETE FROM {table}")
+    empty_stage(module_conn)
     return module_conn
+
+
+def empty_stage(conn) -> None:
+    """The ML stage without a file (model artifacts of earlier tests)."""
+    conn.cursor().execute(f"CREATE OR REPLACE STAGE {ml_tables.STAGE} FILE_FORMAT = (TYPE = PARQUET)")
 
 
 # --- gold rows --------------------------------------------------------------------------------------
@@ -371,7 +378,6 @@ def registry_statuses(conn) -> dict[str, str]:
 def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
     insert_gold(conn, realistic_gold(1500))
     weak = registry.PriceModelConfig(
-        model_dir=str(tmp_path),
         candidates=["random_forest"],
         rf_n_estimators=3,
         rf_max_depth=1,
@@ -379,7 +385,7 @@ def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
         n_threads=1,
         min_r2=-1.0,  # a floor this weak model (r2_log about -0.09) passes: this test is about promotion by MAE
     )
-    strong = registry.PriceModelConfig(model_dir=str(tmp_path), **FAST)
+    strong = registry.PriceModelConfig(**FAST)
 
     first = registry.train_price_model(conn, weak)  # the first model of a name above the floor is champion
     assert (first.status, first.newly_registered) == ("champion", True)
@@ -399,7 +405,6 @@ def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
     worse = registry.train_price_model(
         conn,
         registry.PriceModelConfig(
-            model_dir=str(tmp_path),
             candidates=["random_forest"],
             rf_n_estimators=3,
             rf_max_depth=2,
@@ -432,7 +437,7 @@ def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
     predicted = champion.predict(holdout)
     assert np.all(np.isfinite(predicted)) and np.all(predicted > 0)
     np.testing.assert_allclose(predicted, best.pipeline.predict(holdout), rtol=1e-12)
-    assert Path(best.artifact_location).parent == tmp_path / "price_model"
+    assert best.artifact_location == f"@ANALYTICS_DB.ML_RESULTS.ML_STAGE/models/price_model/{best.model_version}.joblib"
 
     # Predictions: one per held-out listing (version trained last), one per listing for the champion.
     result = predictions.write_predictions(conn)
@@ -450,7 +455,6 @@ def test_registry_versions_promotion_and_champion_loading(conn, tmp_path):
 def test_same_data_and_parameters_give_the_same_version_across_fresh_registries(conn, tmp_path):
     insert_gold(conn, realistic_gold(600, seed=11))
     config = registry.PriceModelConfig(
-        model_dir=str(tmp_path),
         candidates=["hist_gradient_boosting"],
         **{k: v for k, v in FAST.items() if k != "rf_n_estimators"},
     )
@@ -466,10 +470,23 @@ def test_same_data_and_parameters_give_the_same_version_across_fresh_registries(
     assert registry.train_price_model(conn, config).model_version not in (one.model_version, changed.model_version)
 
 
-def test_a_champion_that_cannot_be_rescored_fails_training_and_promotes_nothing(conn, tmp_path, monkeypatch):
+def staged_models(conn) -> list[str]:
+    return sorted(
+        str(row[0]).rsplit("/", 1)[-1] for row in conn.cursor().execute(f"LIST @{ml_tables.STAGE}").fetchall()
+    )
+
+
+def put_as(conn, name: str, content: bytes, folder: str = "models/price_model") -> None:
+    """Replace a staged file by `content` (a file of that name PUT over it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(content)
+        conn.cursor().execute(f"PUT 'file://{path}' @{ml_tables.STAGE}/{folder}/ AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
+
+
+def test_a_champion_whose_artifact_changed_fails_training_and_predictions_naming_the_version(conn):
     insert_gold(conn, realistic_gold(600, seed=5))
     weak = registry.PriceModelConfig(
-        model_dir=str(tmp_path),
         candidates=["random_forest"],
         rf_n_estimators=3,
         rf_max_depth=3,
@@ -478,36 +495,109 @@ def test_a_champion_that_cannot_be_rescored_fails_training_and_promotes_nothing(
     )
     first = registry.train_price_model(conn, weak)
     assert first.status == "champion"
+    row = registry_row(conn, first.model_version)
+    assert row["artifact_location"] == first.artifact_location and len(row["artifact_sha256"]) == 64
+    assert staged_models(conn) == [f"{first.model_version}.joblib"]
 
-    def broken(path):
-        raise OSError(f"cannot read {path}")
-
-    monkeypatch.setattr(ml_model, "load_artifact", broken)
+    put_as(conn, f"{first.model_version}.joblib", b"not the model that was registered")
     with pytest.raises(MedallionError) as raised:
-        registry.train_price_model(conn, registry.PriceModelConfig(model_dir=str(tmp_path), **FAST))
+        registry.train_price_model(conn, registry.PriceModelConfig(**FAST))
+    mismatch = (
+        f"model version {first.model_version} of 'price_model': artifact {first.artifact_location} has SHA-256 "
+        f"{hashlib.sha256(b'not the model that was registered').hexdigest()}, the registry recorded "
+        f"{row['artifact_sha256']}; it was changed after registration: retrain it or archive it"
+    )
     assert str(raised.value) == (
-        f"champion {first.model_version} of 'price_model' could not be re-scored on today's holdout (OSError: "
-        f"cannot read {first.artifact_location}); nothing was registered and it stays champion: restore its "
+        f"champion {first.model_version} of 'price_model' could not be re-scored on today's holdout (ArtifactError: "
+        f"{mismatch}); nothing was registered and it stays champion: restore its "
         f"artifact {first.artifact_location} or archive it in the registry"
     )
     assert registry_statuses(conn) == {first.model_version: "champion"}  # the new model was not registered
-    assert sorted(p.name for p in (tmp_path / "price_model").iterdir()) == [f"{first.model_version}.joblib"]
+    assert staged_models(conn) == [f"{first.model_version}.joblib"]
+    with pytest.raises(artifacts.ArtifactError) as raised:
+        predictions.write_predictions(conn)
+    assert str(raised.value) == mismatch
+
+
+def registry_row(conn, version: str) -> dict:
+    return warehouse.fetch_one(conn, "ml/registry_get", {"model_name": "price_model", "model_version": version})
+
+
+def test_a_version_registered_with_a_local_artifact_moves_to_the_stage_once(conn, tmp_path):
+    """Rows written before artifacts moved to the stage: a local path, no checksum."""
+    insert_gold(conn, realistic_gold(600, seed=5))
+    first = registry.train_price_model(conn, registry.PriceModelConfig(**FAST))
+    pipeline, info = artifacts.load(conn, registry_row(conn, first.model_version))
+    legacy = ml_model.save_artifact(
+        tmp_path / "models" / "price_model" / f"{first.model_version}.joblib", pipeline, info
+    )
+    conn.cursor().execute(
+        "UPDATE ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY SET artifact_location = %(path)s, artifact_sha256 = NULL",
+        {"path": str(legacy)},
+    )
+    empty_stage(conn)
+    assert staged_models(conn) == []
+
+    result = predictions.write_predictions(conn)  # loads the champion: moves its file to the stage first
+    assert result["champion_version"] == first.model_version
+    row = registry_row(conn, first.model_version)
+    assert row["artifact_location"] == first.artifact_location
+    assert row["artifact_sha256"] == hashlib.sha256(legacy.read_bytes()).hexdigest()
+    assert staged_models(conn) == [f"{first.model_version}.joblib"]
+    legacy.unlink()  # from now on the stage is read, and checked against the recorded checksum
+    assert registry.load_champion(conn) is not None
+
+    # A local artifact that is not here: one line naming the version and the way out.
+    missing = tmp_path / "gone" / "x.joblib"
+    conn.cursor().execute(
+        "UPDATE ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY SET artifact_location = %(path)s, artifact_sha256 = NULL",
+        {"path": str(missing)},
+    )
+    with pytest.raises(artifacts.ArtifactError) as raised:
+        registry.load_champion(conn)
+    assert str(raised.value) == (
+        f"model version {first.model_version} of 'price_model' was registered before artifacts moved to the warehouse "
+        f"stage, and its file {missing} is not readable here: load it once where that file is (it then moves to "
+        f"@ANALYTICS_DB.ML_RESULTS.ML_STAGE), or archive the version in the registry and retrain"
+    )
+
+
+def test_retraining_a_version_whose_artifact_was_lost_puts_it_back(conn):
+    insert_gold(conn, realistic_gold(600, seed=5))
+    first = registry.train_price_model(conn, registry.PriceModelConfig(**FAST))
+    empty_stage(conn)
+    with pytest.raises(artifacts.ArtifactError, match=f"model version {first.model_version} of 'price_model': its"):
+        registry.load_champion(conn)
+    again = registry.train_price_model(conn, registry.PriceModelConfig(**FAST))
+    assert (again.model_version, again.newly_registered) == (first.model_version, False)
+    assert staged_models(conn) == [f"{first.model_version}.joblib"]
+    assert registry.load_champion(conn) is not None  # the new file's checksum is the one recorded
+
+
+def test_training_and_predictions_need_no_writable_folder_but_the_temp_dir(conn, tmp_path, monkeypatch):
+    """MEDALLION_HOME and HOME below a plain file: nothing can be created there (not even by root)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("MEDALLION_HOME", str(blocker / "medallion"))
+    monkeypatch.setenv("HOME", str(blocker / "home"))
+    insert_gold(conn, realistic_gold(600, seed=5))
+    first = registry.train_price_model(conn, registry.PriceModelConfig(**FAST))
+    again = registry.train_price_model(conn, registry.PriceModelConfig(**{**FAST, "hgb_learning_rate": 0.05}))
+    assert again.champion_metrics is not None  # the champion was read back from the stage and re-scored
+    result = predictions.write_predictions(conn)
+    assert result["holdout_predictions"] > 0 and result["current_predictions"] == 600
+    assert staged_models(conn) == sorted({f"{first.model_version}.joblib", f"{again.model_version}.joblib"})
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
 
 
 def test_a_model_below_the_r2_floor_is_rejected_and_the_champion_stays(conn, snowflake_resource, tmp_path):
     insert_gold(conn, realistic_gold(600, seed=5))
-    first = registry.train_price_model(conn, registry.PriceModelConfig(model_dir=str(tmp_path), **FAST))
+    first = registry.train_price_model(conn, registry.PriceModelConfig(**FAST))
     assert first.status == "champion" and 0.6 <= first.metrics["r2_log"] < 0.99
     result = dg.materialize(
         [training_defs.price_model, predictions_defs.price_predictions, *ML_CHECKS[2:]],
         resources={"snowflake": snowflake_resource},
-        run_config={
-            "ops": {
-                "price_model": {
-                    "config": {"model_dir": str(tmp_path), **FAST, "hgb_learning_rate": 0.05, "min_r2": 0.99}
-                }
-            }
-        },
+        run_config={"ops": {"price_model": {"config": {**FAST, "hgb_learning_rate": 0.05, "min_r2": 0.99}}}},
         raise_on_error=False,
     )
     meta = result.asset_materializations_for_node("price_model")[0].metadata
@@ -536,7 +626,7 @@ def test_a_model_below_the_r2_floor_is_rejected_and_the_champion_stays(conn, sno
 
 def test_when_every_version_is_rejected_predictions_cover_the_holdout_only(conn, tmp_path):
     insert_gold(conn, realistic_gold(300, seed=9))
-    report = registry.train_price_model(conn, registry.PriceModelConfig(model_dir=str(tmp_path), min_r2=1.0, **FAST))
+    report = registry.train_price_model(conn, registry.PriceModelConfig(min_r2=1.0, **FAST))
     assert report.status == "rejected" and report.decision.endswith("is below the floor 1.0; there is no champion")
     out = predictions.write_predictions(conn)
     assert (out["holdout_version"], out["champion_version"]) == (report.model_version, None)
@@ -550,7 +640,7 @@ def test_too_little_gold_skips_training_predictions_and_their_checks(conn, snowf
     result = dg.materialize(
         [*ML_ASSETS, *ML_CHECKS],
         resources={"snowflake": snowflake_resource},
-        run_config={"ops": {"price_model": {"config": {"model_dir": str(tmp_path), **FAST}}}},
+        run_config={"ops": {"price_model": {"config": {**FAST}}}},
         raise_on_error=False,
     )
     assert result.success
@@ -603,7 +693,7 @@ def test_assets_and_checks_materialize_and_pass(conn, snowflake_resource, tmp_pa
     result = dg.materialize(
         [*ML_ASSETS, *ML_CHECKS],
         resources={"snowflake": snowflake_resource},
-        run_config={"ops": {"price_model": {"config": {"model_dir": str(tmp_path), **FAST}}}},
+        run_config={"ops": {"price_model": {"config": {**FAST}}}},
         raise_on_error=False,
     )
     assert result.success
@@ -672,9 +762,7 @@ def test_bench_price_model_and_anomalies_at_100k(conn, tmp_path):
     started = time.monotonic()
     report = registry.train_price_model(
         conn,
-        registry.PriceModelConfig(
-            model_dir=str(tmp_path), candidates=["random_forest", "random_forest_log", "hist_gradient_boosting"]
-        ),
+        registry.PriceModelConfig(candidates=["random_forest", "random_forest_log", "hist_gradient_boosting"]),
     )
     seconds = time.monotonic() - started
     print(f"\nanomalies: {anomaly_seconds:.1f}s {found['detected']}")

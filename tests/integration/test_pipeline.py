@@ -56,7 +56,7 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(stack, servi
     assert table_rows["ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY"] == table_rows["STAGING_DB.CLEANED.SILVER_REAL_ESTATE"]
     assert table_rows["ANALYTICS_DB.SEMANTIC.V_DAYS_ON_MARKET"] == "10"
     assert table_rows["ANALYTICS_DB.SEMANTIC.V_PRICE_CHANGES"] == "0"
-    # The partitioned market pulse runs after the main run, one run per stale event day, its check with it.
+    # The partitioned market pulse runs after the main run, one run per range of stale event days, a check per day.
     pulse = out.split("\nMarket pulse (one partition per event day)\n", 1)[1].split("\n\n", 1)[0]
     assert "FAILED" not in pulse and "late changes logged now (lateness 7 days): 0" in pulse
     assert ("gold_market_pulse", "pulse_counts_match_history", "FAIL") not in checks

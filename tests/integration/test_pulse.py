@@ -4,13 +4,14 @@ count and median worked out by hand: one day's pulse, the pulse check failing wh
 (inside the window: only their own day is rebuilt; beyond it: logged, no closed day changes)."""
 
 import datetime as dt
+import json
 
 import dagster as dg
 import pytest
 
 from medallion_assets.defs.gold.pulse import gold_market_pulse, pulse_counts_match_history
 from medallion_assets.defs.gold.pulse_sensor import market_pulse_sensor
-from medallion_assets.lib import pulse
+from medallion_assets.lib import pulse, settings, warehouse
 
 TABLES = [pulse.HISTORY_TABLE, pulse.PULSE_TABLE, pulse.LATE_TABLE]
 INSERT = (
@@ -26,7 +27,8 @@ D1 = dt.date(2026, 11, 20)
 
 @pytest.fixture
 def conn(module_conn, monkeypatch):
-    monkeypatch.delenv(pulse.LATENESS_VARIABLE, raising=False)
+    monkeypatch.delenv(settings.PULSE_LATENESS_VARIABLE, raising=False)
+    monkeypatch.delenv(settings.PULSE_DAYS_PER_RUN_VARIABLE, raising=False)
     for table in TABLES:
         module_conn.cursor().execute(f"DELETE FROM {table}")
     return module_conn
@@ -127,11 +129,36 @@ def test_the_pulse_of_a_hand_made_day_has_hand_computed_counts_and_medians(conn,
     assert pulse.check_day(conn, D1.isoformat(), 7)["mixed_lateness"] is True
 
 
-def tick(snowflake_resource, instance, cursor):
+def history_loaded(instance, *days):
+    """What a gold_listing_history run records in the instance: a materialization naming the event days of its
+    new versions (the sensor wakes on these, not on the tables)."""
+    days = sorted(d.isoformat() if isinstance(d, dt.date) else d for d in days)
+    instance.report_runless_asset_event(dg.AssetMaterialization("gold_listing_history", metadata={"event_days": days}))
+
+
+def tick(snowflake_resource, instance, cursor, touched=None):
+    """One sensor tick; `touched`: event days of a history materialization recorded just before it."""
+    if touched is not None:
+        history_loaded(instance, *touched)
     context = dg.build_sensor_context(resources={"snowflake": snowflake_resource}, cursor=cursor, instance=instance)
     result = market_pulse_sensor(context)
     requests = result if isinstance(result, list) else []
-    return sorted(r.partition_key for r in requests), context.cursor, result
+    return (
+        sorted(r.partition_key or r.tags["dagster/asset_partition_range_start"] for r in requests),
+        context.cursor,
+        result,
+    )
+
+
+class NoWarehouse:
+    """Stands in for warehouse.connect during a tick that must not reach the warehouse."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        raise AssertionError("the tick asked the warehouse")
 
 
 def late_log(conn):
@@ -142,6 +169,7 @@ def late_log(conn):
 def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged_and_changes_nothing(
     conn, snowflake_resource, monkeypatch
 ):
+    monkeypatch.setenv(settings.PULSE_DAYS_PER_RUN_VARIABLE, "1")  # a run per day: each day's rebuild is seen
     instance = dg.DagsterInstance.ephemeral()
     today = dt.datetime.now(dt.UTC).date()
     d1, d2, d3 = (today - dt.timedelta(days=n) for n in (3, 2, 1))
@@ -179,7 +207,7 @@ def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged
             )
         ],
     )
-    days, cursor, _ = tick(snowflake_resource, instance, cursor)
+    days, cursor, _ = tick(snowflake_resource, instance, cursor, touched=[d2])
     assert days == [d2.isoformat()]
     assert materialize(snowflake_resource, d2.isoformat(), instance).success
     after = pulse_rows(conn)
@@ -203,8 +231,8 @@ def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged
             )
         ],
     )
-    days, cursor, result = tick(snowflake_resource, instance, cursor)
-    assert days == [] and isinstance(result, dg.SkipReason) and "1 of them late" in result.skip_message
+    days, cursor, result = tick(snowflake_resource, instance, cursor, touched=[closed])
+    assert days == [] and isinstance(result, dg.SkipReason) and "1 late change(s) logged" in result.skip_message
     assert late_log(conn) == [("C2", closed)]
     assert tick(snowflake_resource, instance, None)[0] == []  # from the start again: still no run, logged once
     assert late_log(conn) == [("C2", closed)]
@@ -214,7 +242,7 @@ def test_a_late_change_rebuilds_only_its_day_and_one_beyond_the_window_is_logged
     assert evaluation.passed  # the check judges the day by the same window
 
     # With a longer lateness the same change is in time: its day becomes stale (the run key names the lateness).
-    monkeypatch.setenv(pulse.LATENESS_VARIABLE, "30")
+    monkeypatch.setenv(settings.PULSE_LATENESS_VARIABLE, "30")
     days, cursor, result = tick(snowflake_resource, instance, cursor)
     assert result[0].run_key.endswith("/L30") and days == [closed.isoformat()]
 
@@ -228,8 +256,9 @@ def test_a_late_change_whose_load_committed_behind_the_cursor_is_still_logged(co
     _, cursor, _ = tick(snowflake_resource, instance, None)
     assert late_log(conn) == []
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    stamped = dt.datetime.fromisoformat(cursor) - dt.timedelta(minutes=10)  # inside the overlap
-    too_old = dt.datetime.fromisoformat(cursor) - pulse.LATE_SCAN_OVERLAP - dt.timedelta(minutes=1)
+    loaded_through = json.loads(cursor)["loaded_through"]
+    stamped = dt.datetime.fromisoformat(loaded_through) - dt.timedelta(minutes=10)  # inside the overlap
+    too_old = dt.datetime.fromisoformat(loaded_through) - pulse.LATE_SCAN_OVERLAP - dt.timedelta(minutes=1)
     conn.cursor().executemany(
         INSERT,
         [
@@ -237,10 +266,10 @@ def test_a_late_change_whose_load_committed_behind_the_cursor_is_still_logged(co
             ("B3", 1, at(closed, 12), "listed", 3e9, None, 60.0, 5e7, "Huế", now, too_old),
         ],
     )
-    _, after, _ = tick(snowflake_resource, instance, cursor)
-    assert after == cursor  # nothing newer than the cursor was loaded
+    _, after, _ = tick(snowflake_resource, instance, cursor, touched=[closed])
+    assert json.loads(after)["loaded_through"] == loaded_through  # nothing newer than the cursor was loaded
     assert late_log(conn) == [("B2", closed)]  # B3 is beyond the overlap: `medallion pipeline` logs it
-    tick(snowflake_resource, instance, cursor)
+    tick(snowflake_resource, instance, cursor, touched=[closed])
     assert late_log(conn) == [("B2", closed)]  # logged once
 
 
@@ -287,9 +316,109 @@ def test_the_pipeline_materializes_one_partition_per_stale_event_day_with_its_ch
     assert outcome.days == [d1.isoformat(), d2.isoformat()] and not outcome.failed_days
     assert outcome.late == {closed.isoformat(): 1}
     assert outcome.check_row() == ("gold_market_pulse", "pulse_counts_match_history", "PASS", "2/2 days pass")
-    assert outcome.lines()[0] == f"2 event day(s) materialized: {d1.isoformat()}, {d2.isoformat()}"
+    assert outcome.lines()[0] == f"2 event day(s) materialized in 1 run(s): {d1.isoformat()}, {d2.isoformat()}"
     assert [(r[0], r[2], r[3], r[4]) for r in pulse_rows(conn)] == [(d1, 1, 0, 0), (d2, 1, 1, 1)]
     # Nothing stale any more: a second pipeline run materializes no day and logs nothing again.
     again = run_pulse(defs, instance, {}, snowflake=snowflake_resource)
     assert again.days == [] and again.late == {} and again.check_row() is None
     assert again.lines()[0] == "no stale event day in the listing history: no pulse run"
+
+
+def test_an_idle_tick_asks_only_the_instance_and_a_history_load_wakes_the_sensor(conn, snowflake_resource, monkeypatch):
+    instance = dg.DagsterInstance.ephemeral()
+    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)
+    add(conn, [("I1", "listed", at(day, 9), 1e9, None, 50.0, "Huế", None)])
+    days, cursor, _ = tick(snowflake_resource, instance, None)  # a new instance: one warehouse round
+    assert days == [day.isoformat()]
+
+    no_warehouse = NoWarehouse()
+    with monkeypatch.context() as patched:
+        patched.setattr(warehouse, "connect", no_warehouse)
+        for _ in range(5):  # nothing happened: five ticks, 0 warehouse requests
+            days, cursor, result = tick(snowflake_resource, instance, cursor)
+            assert days == [] and isinstance(result, dg.SkipReason)
+        history_loaded(instance)  # a history run that added no version touches no day: still nothing to ask
+        days, cursor, result = tick(snowflake_resource, instance, cursor)
+        assert days == [] and "no history materialization touched" in result.skip_message
+    assert no_warehouse.calls == 0
+
+    # the day's run failed: the next tick (no new history) asks again, under key#2
+    first = json.loads(cursor)["pending"][0]
+    from dagster._core.test_utils import create_run_for_test
+
+    create_run_for_test(
+        instance,
+        status=dg.DagsterRunStatus.FAILURE,
+        tags={"dagster/sensor_name": "market_pulse_sensor", "dagster/run_key": first},
+    )
+    days, cursor, result = tick(snowflake_resource, instance, cursor)
+    assert days == [day.isoformat()] and result[0].run_key == first + "#2"
+    assert json.loads(cursor)["pending"] == [first + "#2"]
+
+    # a history load touching another day wakes it: both days are stale in the warehouse (the first never ran)
+    other = day + dt.timedelta(days=1)
+    add(conn, [("I2", "listed", at(other, 9), 2e9, None, 40.0, "Huế", None)])
+    days, cursor, result = tick(snowflake_resource, instance, cursor, touched=[other])
+    assert days == [day.isoformat()] and len(result) == 1  # one run over both days
+    assert (
+        result[0].tags["dagster/asset_partition_range_start"],
+        result[0].tags["dagster/asset_partition_range_end"],
+    ) == (
+        day.isoformat(),
+        other.isoformat(),
+    )
+
+
+@pytest.mark.parametrize("days_per_run, runs", [(None, 1), ("7", 5)])
+def test_a_catch_up_of_30_stale_days_is_a_handful_of_runs_with_30_passing_day_checks(
+    conn, snowflake_resource, monkeypatch, days_per_run, runs
+):
+    from medallion_assets.defs.gold.pulse_sensor import market_pulse_job
+
+    if days_per_run:
+        monkeypatch.setenv(settings.PULSE_DAYS_PER_RUN_VARIABLE, days_per_run)
+    first = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=40)
+    days = [first + dt.timedelta(days=n) for n in range(30)]
+    # day n: n + 1 new listings in Huế, and on even days one repricing in Đà Nẵng
+    add(
+        conn,
+        [
+            (f"C{n}-{k}", "listed", at(d, 9, k), 1e9 * (k + 1), None, 50.0, "Huế", None)
+            for n, d in enumerate(days)
+            for k in range(n + 1)
+        ]
+        + [(f"R{n}", "repriced", at(d, 15), 2e9, 3e9, 60.0, "Đà Nẵng", None) for n, d in enumerate(days) if n % 2 == 0],
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    _, cursor, requests = tick(snowflake_resource, instance, None, touched=days)
+    assert len(requests) == runs
+    job = dg.Definitions(
+        assets=[gold_market_pulse],
+        asset_checks=[pulse_counts_match_history],
+        jobs=[market_pulse_job],
+        resources={"snowflake": snowflake_resource},
+    ).resolve_job_def("market_pulse_job")
+    evaluations = []
+    for request in requests:  # each run as the daemon would launch it: its range (or day) from the request
+        result = job.execute_in_process(
+            instance=instance, tags=request.tags, partition_key=request.partition_key, raise_on_error=False
+        )
+        assert result.success
+        evaluations += result.get_asset_check_evaluations()
+    assert sorted(e.partition for e in evaluations) == [d.isoformat() for d in days]  # one check per day
+    assert all(e.passed for e in evaluations)
+    assert {e.partition: e.metadata["pulse_changes"].value for e in evaluations} == {
+        d.isoformat(): n + 1 + (1 if n % 2 == 0 else 0) for n, d in enumerate(days)
+    }
+    rows = pulse_rows(conn)
+    assert len(rows) == 30 + 15  # Huế every day, Đà Nẵng every other day
+    assert sum(r[2] for r in rows) == sum(range(1, 31)) and sum(r[3] for r in rows) == 15
+    key = dg.AssetCheckKey(dg.AssetKey("gold_market_pulse"), "pulse_counts_match_history")
+    records = instance.event_log_storage.get_asset_check_execution_history(key, limit=100)
+    assert len(records) == 30 and {r.event.dagster_event.event_specific_data.partition for r in records} == {
+        d.isoformat() for d in days
+    }
+    # caught up: the next tick has nothing to do, and asks nothing
+    monkeypatch.setattr(warehouse, "connect", NoWarehouse())
+    days_left, _, result = tick(snowflake_resource, instance, cursor)
+    assert days_left == [] and isinstance(result, dg.SkipReason)

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from medallion_assets.dev import seeding, services
 from tests.ui.dagster_dev import ASSET_JOB, dagster_dev, graphql, launch, wait_for_run
@@ -119,7 +120,14 @@ def deployment(services_home, tmp_path_factory):
         home = tmp_path_factory.mktemp("dagster-pg-home")
         shutil.copy(DEPLOY_YAML, home / "dagster.yaml")
         suffix = uuid.uuid4().hex[:8]
+        # step logs go to the bucket deploy/dagster.yaml names, on the embedded S3
+        bucket = yaml.safe_load(DEPLOY_YAML.read_text())["compute_logs"]["config"]["bucket"]
+        (services_home / "s3" / bucket).mkdir(parents=True, exist_ok=True)
         env = {
+            "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{services.Ports.configured().s3}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
             "DAGSTER_PG_HOST": "127.0.0.1",
             "DAGSTER_PG_PORT": str(port),
             "DAGSTER_PG_USER": pg["user"],

@@ -14,6 +14,8 @@ import pytest
 import sqlalchemy
 import yaml
 
+from tests import dockerfile
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 PG_ENV = {
@@ -98,7 +100,17 @@ def test_helm_values_wire_the_image_secrets_postgres_and_run_limits():
         "medallion-kafka",
         "medallion-snowflake",
     ]
-    assert deployment["env"]["MEDALLION_HOME"] in {m["mountPath"] for m in deployment["volumeMounts"]}
+    # No shared volume (model artifacts live on the warehouse stage) and a read-only root file system, for the
+    # code location and for every run pod (which inherits volumes and the pod security context, not the container's)
+    volumes = {v["name"]: v for v in deployment["volumes"]}
+    assert not [v for v in volumes.values() if "persistentVolumeClaim" in v]
+    assert volumes["tmp"] == {"name": "tmp", "emptyDir": {}}
+    assert {m["mountPath"]: m["name"] for m in deployment["volumeMounts"]}["/tmp"] == "tmp"
+    assert "MEDALLION_HOME" not in deployment["env"]
+    assert deployment["securityContext"]["readOnlyRootFilesystem"] is True
+    assert deployment["podSecurityContext"]["runAsNonRoot"] is True
+    run_container = values["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["containerConfig"]
+    assert run_container["securityContext"]["readOnlyRootFilesystem"] is True
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     postgres = values["postgresql"]
     assert postgres["enabled"] is False and postgres["postgresqlHost"]
@@ -121,15 +133,27 @@ def dockerfile_port() -> int:
 
 
 def test_dockerfile_installs_the_package_pinned_without_the_stand_ins():
-    text = (DEPLOY / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim$", text, flags=re.M)
-    (install,) = re.findall(r"^RUN pip install (.*?)\s*\\?$", text, flags=re.M)
-    assert install.split() == ["-c", "requirements.lock", "-c", "k8s-constraints.txt", '".[k8s]"']
-    assert "local" not in install
-    cmd = re.search(r"^CMD (\[.*\])$", text, flags=re.M).group(1)
-    assert yaml.safe_load(cmd) == [
+    *builders, final = dockerfile.stages()
+    assert final.base == "python:3.11-slim" and [b.base for b in builders] == ["python:3.11-slim"]
+    install, _ = dockerfile.install_command(final)
+    assert install == [
+        "--find-links", "/tmp/install",
+        "-c", "/tmp/install/requirements.lock", "-c", "/tmp/install/k8s-constraints.txt",
+        "medallion-assets[k8s]",
+    ]  # fmt: skip
+    assert "local" not in " ".join(install)
+    assert final.cmd == [
         "dagster", "api", "grpc", "-h", "0.0.0.0", "-p", str(dockerfile_port()), "-m", "medallion_assets.definitions",
     ]  # fmt: skip
+
+
+def test_the_image_keeps_no_source_where_dagster_looks_first():
+    """`dagster api grpc -m` puts its working directory first on sys.path: the final stage copies only the wheel and
+    the constraint files (to a folder it removes), never the package or sql/."""
+    *_, final = dockerfile.stages()
+    copied = [source for _, sources, _, _ in final.copies for source in sources]
+    assert not [s for s in copied if s.rstrip("/") in ("medallion_assets", "sql", ".", "pyproject.toml")], copied
+    assert all(dest.startswith("/tmp/install") for _, _, dest, _ in final.copies)
 
 
 def test_k8s_constraints_match_the_lock():

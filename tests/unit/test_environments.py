@@ -52,13 +52,22 @@ def test_production_with_every_setting_uses_no_embedded_service(clean_env):
     assert "127.0.0.1" not in repr(resources)
 
 
-@pytest.mark.parametrize("missing", ["MONGO_URI", "KAFKA_BOOTSTRAP_SERVERS", "SNOWFLAKE_PASSWORD"])
+@pytest.mark.parametrize("missing", ["MONGO_URI", "KAFKA_BOOTSTRAP_SERVERS", "SNOWFLAKE_USER"])
 def test_production_names_the_missing_variable(clean_env, missing):
     for name, value in PRODUCTION.items():
         if name != missing:
             clean_env.setenv(name, value)
     clean_env.setenv("MEDALLION_ENV", "production")
     with pytest.raises(MedallionError, match=f"MEDALLION_ENV=production needs {missing} "):
+        build_resources()
+
+
+def test_production_refuses_a_snowflake_user_without_key_or_password(clean_env):
+    for name, value in PRODUCTION.items():
+        if name != "SNOWFLAKE_PASSWORD":
+            clean_env.setenv(name, value)
+    clean_env.setenv("MEDALLION_ENV", "production")
+    with pytest.raises(MedallionError, match="needs SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH"):
         build_resources()
 
 

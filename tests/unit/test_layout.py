@@ -86,7 +86,9 @@ def test_modules_stay_small(path):
     assert lines <= MAX_MODULE_LINES, f"{path.relative_to(PACKAGE)} has {lines} lines: it is doing two jobs"
 
 
-SQL_NAME = re.compile(r"""["']((?:setup|common|ingestion|bronze|silver|gold|semantic|ml|dashboard)/[a-z0-9_]+)["']""")
+SQL_NAME = re.compile(
+    r"""["']((?:setup|common|ingestion|bronze|silver|gold|semantic|ml|doctor|dashboard)/[a-z0-9_]+)["']"""
+)
 
 
 def test_every_sql_file_the_code_names_ships_in_the_package():

@@ -21,6 +21,7 @@ NAMES = {
     "database": "RAW_DB",
     "table": "RAW_DB.LANDING.BRONZE_REAL_ESTATE",
     "view": "ANALYTICS_DB.SEMANTIC.V_PRICE_TRENDS",
+    "stage": "RAW_DB.LANDING.BRONZE_STAGE",
 }
 
 # (pattern on the statement without comments, why it is refused, what to write instead)

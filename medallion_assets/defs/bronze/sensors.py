@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import run_request_for, skip_for_outage
+from medallion_assets.defs.automation import RUN_TAGS, run_request_for, skip_for_outage
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.bronze_loader import stored_positions
 from medallion_assets.lib.errors import ServiceUnavailable
@@ -33,7 +33,7 @@ def loading_run(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
 
 
 bronze_job = dg.define_asset_job(
-    "bronze_job", selection=BRONZE_SELECTION, description="Kafka -> bronze, with the bronze checks."
+    "bronze_job", selection=BRONZE_SELECTION, tags=RUN_TAGS, description="Kafka -> bronze, with the bronze checks."
 )
 
 

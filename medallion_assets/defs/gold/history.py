@@ -7,7 +7,7 @@ from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
 from medallion_assets.lib import warehouse
-from medallion_assets.lib.history import HISTORY_TABLE, refresh_history
+from medallion_assets.lib.history import EVENT_DAYS_KEY, HISTORY_TABLE, refresh_history
 from medallion_assets.lib.metadata import md_table
 from medallion_assets.lib.tables import column_schema
 
@@ -54,6 +54,8 @@ def gold_listing_history(
             "versions_by_change_type": dg.MetadataValue.json(
                 {kind: result[kind] for kind in ("listed", "repriced", "changed", "delisted", "relisted")}
             ),
+            # the pulse days this load may have made stale: market_pulse_sensor reads them from the instance
+            EVENT_DAYS_KEY: dg.MetadataValue.json(result["event_days"]),
             "latest_changes": dg.MetadataValue.md(md_table(latest)),
             "seconds": dg.MetadataValue.float(round(elapsed, 2)),
         }

@@ -3,7 +3,13 @@
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import run_request_for, skip_for_outage
+from medallion_assets.defs.automation import (
+    RUN_TAGS,
+    missing_after_setup,
+    run_request_for,
+    setup_has_run,
+    skip_for_outage,
+)
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.cdc import ChangeReader, load_cursor
 from medallion_assets.lib.errors import MissingObject, ServiceUnavailable
@@ -13,7 +19,10 @@ from medallion_assets.lib.mongo import MongoResource
 INGEST_SELECTION = dg.AssetSelection.assets("warehouse_schema", "data_ingestion", "bronze_real_estate")
 
 ingest_job = dg.define_asset_job(
-    "ingest_job", selection=INGEST_SELECTION, description="Mongo -> Kafka -> bronze, with the bronze checks."
+    "ingest_job",
+    selection=INGEST_SELECTION,
+    tags=RUN_TAGS,
+    description="Mongo -> Kafka -> bronze, with the bronze checks.",
 )
 
 TAGS = {"medallion/trigger": "mongo_changes_sensor"}
@@ -32,7 +41,9 @@ def mongo_changes_sensor(
     try:
         with warehouse.connect(snowflake) as conn:
             cursor = load_cursor(conn, mongo.source_name, kafka.topic)
-    except MissingObject:  # a new deployment: ingest_job's warehouse_schema step creates the tables
+    except MissingObject as exc:  # a new deployment: ingest_job's warehouse_schema step creates the tables
+        if setup_has_run(context):
+            raise missing_after_setup(exc) from None
         return run_request_for(context, "mongo_changes_sensor", f"setup:{mongo.source_name}:{kafka.topic}", TAGS)
     except ServiceUnavailable as exc:
         return skip_for_outage(context, exc)

@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from medallion_assets.defs.automation import RUN_TAGS
+
 TRAINING_SELECTION = dg.AssetSelection.assets(
     "price_model", "model_registry", "feature_importance", "price_predictions"
 )
@@ -9,6 +11,7 @@ TRAINING_SELECTION = dg.AssetSelection.assets(
 retrain_job = dg.define_asset_job(
     "retrain_job",
     selection=TRAINING_SELECTION,
+    tags=RUN_TAGS,
     description="Retrain the price model (candidates, registry, importance) and refresh predictions; launch it "
     "on demand from the UI, or let weekly_retrain_schedule run it.",
 )

@@ -42,7 +42,8 @@ _REGISTRY_COLUMNS = column_schema(REGISTRY_TABLE)
             kinds={"scikitlearn", "snowflake"},
             skippable=True,
             description="Price model trained on gold: a random forest (as the seed) and gradient boosting on log "
-            "price compared on the same id-hash holdout; the lower holdout MAE is registered and saved (joblib) "
+            "price compared on the same id-hash holdout; the lower holdout MAE is registered and saved (joblib, on the "
+            "warehouse's ML stage, its SHA-256 in the registry) "
             "and becomes champion only when it beats the current champion on that holdout and reaches the R² "
             "floor (below it: rejected). Skipped, with the reason, when gold is too small to train on.",
         ),
@@ -136,7 +137,7 @@ def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, sno
             "gold_rows": dg.MetadataValue.int(report.gold_rows),
             "training_sampled": dg.MetadataValue.bool(report.sampled),
             "max_training_rows": dg.MetadataValue.int(config.max_training_rows),
-            "artifact": dg.MetadataValue.path(report.artifact_location),
+            "artifact": dg.MetadataValue.text(report.artifact_location),
             "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         },
     )

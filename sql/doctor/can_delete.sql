@@ -1,0 +1,2 @@
+-- Needs DELETE on the table; changes nothing (no row matches).
+DELETE FROM {table} WHERE 1 = 0

@@ -1,0 +1,1 @@
+SELECT CURRENT_ROLE() AS role_name

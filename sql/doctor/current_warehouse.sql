@@ -1,0 +1,1 @@
+SELECT CURRENT_WAREHOUSE() AS warehouse_name

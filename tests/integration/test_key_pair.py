@@ -1,0 +1,106 @@
+"""Key-pair sign-in through the real connector (snowflake-connector-python's SNOWFLAKE_JWT authenticator, via
+dagster-snowflake) against the embedded warehouse, whose launcher verifies the JWT against the public keys registered
+for the user (dev/fakesnow_auth.py), as Snowflake does after `ALTER USER ... SET RSA_PUBLIC_KEY`. And: a refused
+sign-in fails a sensor tick (it is not an outage to skip)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from medallion_assets.defs.resources import snowflake_resource
+from medallion_assets.dev import fakesnow_auth
+from medallion_assets.lib import warehouse
+from medallion_assets.lib.errors import AccessRefused, MedallionError, ServiceUnavailable
+from medallion_assets.lib.settings import EMBEDDED_SNOWFLAKE_USER
+from tests.keys import key_pair
+
+
+@pytest.fixture
+def registered(services_home):
+    """Register a fresh key pair (unencrypted) and a fresh encrypted one for the embedded user."""
+    plain, plain_public = key_pair()
+    encrypted, encrypted_public = key_pair("correct horse")
+    folder = services_home / "snowflake"
+    fakesnow_auth.register(folder, EMBEDDED_SNOWFLAKE_USER, public_key_pem=plain_public)
+    fakesnow_auth.register(folder, EMBEDDED_SNOWFLAKE_USER, public_key_pem=encrypted_public)
+    return plain, encrypted
+
+
+def current_user(resource) -> str:
+    with warehouse.connect(resource.process_config_and_initialize()) as conn:
+        return conn.cursor().execute("SELECT 1 AS one").fetchone()[0]
+
+
+def test_signs_in_with_a_registered_key_in_the_environment(registered, monkeypatch):
+    plain, _ = registered
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY", plain)
+    resource = snowflake_resource()
+    assert resource.password is None
+    assert current_user(resource) == 1
+
+
+def test_signs_in_with_an_encrypted_key_file_and_its_passphrase(registered, monkeypatch, tmp_path):
+    _, encrypted = registered
+    path = tmp_path / "rsa_key.p8"
+    path.write_text(encrypted)
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY_PATH", str(path))
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE", "correct horse")
+    assert current_user(snowflake_resource()) == 1
+
+
+def test_an_unregistered_key_is_refused_not_an_outage(services_home, monkeypatch):
+    stranger, _ = key_pair()
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY", stranger)
+    with pytest.raises(AccessRefused) as refused:
+        current_user(snowflake_resource())
+    message = str(refused.value)
+    assert "\n" not in message and "390144" in message and "SNOWFLAKE_PRIVATE_KEY" in message, message
+    assert "RSA_PUBLIC_KEY" in message
+
+
+def test_a_wrong_passphrase_stops_before_signing_in(registered, monkeypatch):
+    _, encrypted = registered
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY", encrypted)
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE", "wrong")
+    with pytest.raises(MedallionError, match=r"^SNOWFLAKE_PRIVATE_KEY_PASSPHRASE does not decrypt the key in "):
+        current_user(snowflake_resource())
+
+
+def test_a_wrong_password_is_refused(services_home):
+    from dagster_snowflake import SnowflakeResource
+
+    from medallion_assets.lib.settings import Ports, embedded_snowflake_args
+
+    args = embedded_snowflake_args(Ports.configured().snowflake)
+    args.pop("password")
+    resource = SnowflakeResource(
+        account=args.pop("account"), user=args.pop("user"), password="wrong", additional_snowflake_connection_args=args
+    )
+    with pytest.raises(AccessRefused, match=r"Snowflake refused the sign-in \(390100: Incorrect username or password"):
+        current_user(resource)
+
+
+def test_a_refused_sign_in_fails_the_sensor_tick_and_an_outage_skips_it(stack, monkeypatch):
+    """The same sensor, two faults: a key nobody registered fails the tick (Dagster shows a failed tick); a warehouse
+    that does not answer skips it (an outage to wait out)."""
+    from medallion_assets.defs.ingestion.sensors import mongo_changes_sensor
+    from medallion_assets.lib.settings import Ports
+
+    stranger, _ = key_pair()
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY", stranger)
+    refused_resources = {**stack, "snowflake": snowflake_resource()}
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, resources=refused_resources)
+        with pytest.raises(AccessRefused, match="390144"):
+            mongo_changes_sensor(context)
+
+        monkeypatch.delenv("SNOWFLAKE_PRIVATE_KEY")
+        from medallion_assets.dev.services import free_port
+
+        port = free_port()  # nothing listens there
+        monkeypatch.setattr(Ports, "configured", classmethod(lambda cls: Ports(mongo=0, s3=0, kafka=0, snowflake=port)))
+        down = {**stack, "snowflake": snowflake_resource()}
+        result = mongo_changes_sensor(dg.build_sensor_context(instance=instance, resources=down))
+        assert isinstance(result, dg.SkipReason) and "unreachable" in result.skip_message, result
+    assert issubclass(AccessRefused, MedallionError) and not issubclass(AccessRefused, ServiceUnavailable)
