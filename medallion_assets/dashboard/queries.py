@@ -55,11 +55,13 @@ def _plain(value):
 
 def frame(conn, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """The rows of ``sql/<name>.sql`` as a DataFrame with lower-case columns (NUMBER with a scale as float).
-    A table or view that does not exist yet means the pipeline has not run: NoData."""
+    A table or view that does not exist yet means the pipeline has not run: NoData, naming the object (on
+    Snowflake a missing grant reads the same: "does not exist or not authorized")."""
     try:
         cursor = warehouse.execute(conn, name, params)
-    except MissingObject:
-        raise NoData() from None
+    except MissingObject as exc:  # Snowflake says the same of an object not granted: keep its words
+        detail = str(exc).splitlines()[0].split(": ", 1)[-1]
+        raise NoData(f"{NO_DATA} ({detail})") from None
     columns = [c[0].lower() for c in cursor.description]
     rows = [tuple(_plain(v) for v in row) for row in cursor.fetchall()]
     return pd.DataFrame.from_records(rows, columns=columns)

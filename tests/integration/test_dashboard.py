@@ -64,7 +64,8 @@ def test_a_warehouse_without_tables_says_no_data_yet(name, dashboard_home, wareh
     app = run_page(name)
     assert not app.exception, texts(app.exception)
     assert not app.error, texts(app.error)
-    assert NO_DATA in texts(app.info)
+    (info,) = texts(app.info)
+    assert info.startswith(NO_DATA + " (") and "does not exist" in info, info  # names the missing object
 
 
 @pytest.mark.parametrize("name", PAGE_FUNCTIONS)
