@@ -16,7 +16,7 @@ import pytest
 
 from medallion_assets.dev import services
 from medallion_assets.lib import warehouse
-from tests.integration.private_home import medallion, private_env
+from tests.helpers import medallion, private_env
 from tests.ui.cdp import chromium_page
 from tests.ui.dashboard_app import FLAGS, PAGES, chromium, dashboard, number, open_page
 
