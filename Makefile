@@ -7,13 +7,13 @@ export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install browser postgres pipeline dev test lint format bench chaos services-up services-down clean
+.PHONY: help install browser postgres pipeline dev dashboard test lint format bench chaos services-up services-down clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e '.[local,test]'
+	$(BIN)/pip install --quiet --no-deps -e '.[local,test,dashboard]'
 	touch $(STAMP)
 
 ## make help: this list
@@ -29,6 +29,10 @@ pipeline: $(STAMP)
 ## make dev: embedded services plus the Dagster UI and daemon on http://127.0.0.1:3000
 dev: $(STAMP)
 	$(BIN)/medallion dev
+
+## make dashboard: the analysts' dashboard (Streamlit) on http://127.0.0.1:8501, reading the warehouse and Dagster
+dashboard: $(STAMP)
+	$(BIN)/medallion dashboard
 
 ## Chromium for the browser tests (Debian package); skipped with a message where it cannot be installed
 browser:
