@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install browser postgres pipeline dev test lint format bench chaos services-up services-down clean
+.PHONY: help install browser postgres pipeline dev dashboard test lint format bench chaos services-up services-down clean
 .DEFAULT_GOAL := help
 
 ## make help: this list: every target with its one-line description (the `## make TARGET:` comments in this file)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e '.[local,test]'
+	$(BIN)/pip install --quiet --no-deps -e '.[local,test,dashboard]'
 	touch $(STAMP)
 
 ## make install: the virtual environment .venv with the pinned dependencies and this project (editable)
@@ -29,6 +29,10 @@ pipeline: $(STAMP)
 ## make dev: embedded services plus the Dagster UI and daemon on http://127.0.0.1:3000
 dev: $(STAMP)
 	$(BIN)/medallion dev
+
+## make dashboard: the analysts' dashboard (Streamlit) on http://127.0.0.1:8501, reading the warehouse and Dagster
+dashboard: $(STAMP)
+	$(BIN)/medallion dashboard
 
 ## make browser: Chromium for the browser tests (Debian package); skipped with a message where it cannot be installed
 browser:

@@ -171,6 +171,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    """The analysts' dashboard (Streamlit) on the configured or embedded warehouse and the Dagster instance. It only
+    reads, so it starts no server: a warehouse that does not answer is named on the page."""
+    import os
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    from medallion_assets.dev import pipeline
+
+    if find_spec("streamlit") is None:
+        raise MedallionError("the dashboard needs the `dashboard` extra: pip install 'medallion-assets[dashboard]'")
+    pipeline.dagster_home()
+    app = Path(__file__).parent / "dashboard" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host]
+    command += ["--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command += ["--client.toolbarMode", "viewer"]  # no "Deploy" button: this app is run, not edited, here
+    print(f"dashboard on http://{args.host}:{args.port}", flush=True)
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from medallion_assets.lib import doctor
 
@@ -225,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=_dev)
+    dash = sub.add_parser("dashboard", help="the analysts' dashboard (Streamlit) on http://127.0.0.1:8501")
+    dash.add_argument("--host", default="127.0.0.1")
+    dash.add_argument("--port", type=int, default=8501)
+    dash.set_defaults(func=_dashboard)
     return parser
 
 

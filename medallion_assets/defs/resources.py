@@ -15,6 +15,7 @@ from medallion_assets.lib import snowflake_auth
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
+from medallion_assets.lib.session import outside_a_run, run_scoped
 from medallion_assets.lib.settings import Ports, TopicSettings, embedded_services, embedded_snowflake_args, value
 from medallion_assets.lib.settings import is_set as _set
 
@@ -129,12 +130,13 @@ def snowflake_resource() -> SnowflakeResource:
 
 
 def build_resources() -> dict:
-    return {"mongo": mongo_resource(), "kafka": kafka_resource(), "snowflake": snowflake_resource()}
+    # The runs' warehouse resource keeps one session per run (lib/session.py); the CLI uses snowflake_resource().
+    return {"mongo": mongo_resource(), "kafka": kafka_resource(), "snowflake": run_scoped(snowflake_resource())}
 
 
 def resolved(resource: dg.ConfigurableResource):
     """The resource with its `dg.EnvVar` secrets read, for use outside a Dagster run (CLI, sensors' helpers)."""
-    return resource.process_config_and_initialize()
+    return outside_a_run(resource).process_config_and_initialize()
 
 
 @dg.definitions

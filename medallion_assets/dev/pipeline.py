@@ -141,7 +141,10 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
         for run_id in runs.fail_dead_runs(instance):
             print(f"run {run_id} had lost its process: marked failed, its pool slots freed")
         result, log_path = run_job(defs, instance, verbose)
-        pulse = run_pulse_days(defs, instance, verbose)
+        blocked = failed_upstream_of_pulse(defs, result)
+        if blocked:  # the pulse reads what they should have written: nothing that depends on a failed step runs
+            print(f"market pulse: not run: upstream step(s) {', '.join(blocked)} failed")
+        pulse = None if blocked else run_pulse_days(defs, instance, verbose)
         summary = summarize(defs, result, pulse)
     except MedallionError as exc:
         print(f"medallion: {exc}", file=sys.stderr)
@@ -149,7 +152,21 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
     print(summary.text, end="")
     print(f"Dagster's event log of this run: {log_path}")
     print(f"pipeline finished in {time.monotonic() - started:.1f}s")
-    return 0 if result.success and not summary.blocking_failures and not pulse.failed else 1
+    return 0 if result.success and not summary.blocking_failures and not (pulse and pulse.failed) else 1
+
+
+def failed_upstream_of_pulse(defs: dg.Definitions, result) -> list[str]:
+    """The failed steps of the main run that produce an asset the market pulse depends on."""
+    from medallion_assets.dev.pulse_runs import PULSE_ASSET
+
+    graph = defs.resolve_asset_graph()
+    upstream = dg.AssetSelection.assets(PULSE_ASSET).upstream().resolve(graph)
+    produces = {a.node_def.name: set(a.keys) for a in graph.assets_defs if a.is_executable}
+    failed = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE" and produces.get(event.step_key, set()) & upstream:
+            failed.append(event.step_key)
+    return failed
 
 
 def run_pulse_days(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = False):

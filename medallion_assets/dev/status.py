@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from medallion_assets.lib.freshness import freshness_state, worst
+
 PROBE_TIMEOUT_S = 5.0
 # An asset that follows its upstream is stale when an upstream materialization newer than its own is this old: the
 # automation starts a follow-up run within seconds, so a layer behind for longer is stuck, not on its way.
 FOLLOW_GRACE_S = 600.0
-FRESHNESS_ORDER = ("FAIL", "WARN", "UNKNOWN", "PASS")  # worst first: a layer shows its worst asset
 
 
 @dataclass
@@ -105,19 +106,6 @@ def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _freshness(policy, last: float | None, now: float) -> str:
-    fail = getattr(policy, "fail_window", None)
-    if fail is None:
-        return "PASS"  # no policy: never stale
-    if last is None:
-        return "UNKNOWN"
-    age = now - last
-    if age > fail.to_timedelta().total_seconds():
-        return "FAIL"
-    warn = getattr(policy, "warn_window", None)
-    return "WARN" if warn is not None and age > warn.to_timedelta().total_seconds() else "PASS"
-
-
 def _latest_materialization(instance: dg.DagsterInstance, key: dg.AssetKey):
     records = instance.fetch_materializations(key, limit=1).records
     return records[0] if records else None
@@ -192,7 +180,7 @@ def dagster_rows(report: Report, instance: dg.DagsterInstance, defs: dg.Definiti
             continue
         event = instance.get_latest_materialization_event(key)
         last = event.timestamp if event else None
-        state = _freshness(node.freshness_policy, last, now)
+        state = freshness_state(node.freshness_policy, last, now)
         layers.setdefault(node.group_name or "default", []).append((key.to_user_string(), state))
         table = (node.metadata or {}).get("dagster/table_name")
         if table is not None:
@@ -200,10 +188,10 @@ def dagster_rows(report: Report, instance: dg.DagsterInstance, defs: dg.Definiti
             rows = _value(metadata.get("dagster/row_count")) if "dagster/row_count" in metadata else None
             report.tables.append((key.to_user_string(), str(table), node.group_name, _when(last), rows))
     for layer, states in layers.items():
-        worst = min((s for _, s in states), key=FRESHNESS_ORDER.index)
-        named = [a for a, s in states if s == worst and s != "PASS"]
-        detail = f"{len(states)} assets" + (f"; {worst}: {', '.join(named)}" if named else "")
-        report.freshness.append((layer, worst, detail))
+        state = worst([s for _, s in states])
+        named = [a for a, s in states if s == state and s != "PASS"]
+        detail = f"{len(states)} assets" + (f"; {state}: {', '.join(named)}" if named else "")
+        report.freshness.append((layer, state, detail))
     check_keys = sorted(graph.asset_check_keys, key=lambda k: k.to_user_string())
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
     for key in check_keys:

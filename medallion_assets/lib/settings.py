@@ -317,3 +317,21 @@ def batch_window_s() -> int:
     if not raw.isdecimal():
         raise MedallionError(f"{BATCH_WINDOW_VARIABLE} must be a whole number of seconds (0 or more), got {raw!r}")
     return int(raw)
+
+
+DEFAULT_RETRAIN_CHANGE_SHARE = 0.10
+
+
+def retrain_change_share() -> float:
+    """MEDALLION_RETRAIN_CHANGE_SHARE: the price model retrains outside retrain_job (weekly, or on demand) only when
+    gold's features changed by more than this share of their rows since the last training (default 0.10)."""
+    raw = os.environ.get("MEDALLION_RETRAIN_CHANGE_SHARE", "").strip()
+    if not raw:
+        return DEFAULT_RETRAIN_CHANGE_SHARE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise MedallionError(f"MEDALLION_RETRAIN_CHANGE_SHARE must be a share between 0 and 1, got {raw!r}")
+    return value

@@ -31,6 +31,18 @@ from snowflake.connector.errors import (
 
 from medallion_assets.lib import settings, snowflake_auth
 from medallion_assets.lib.errors import AccessRefused, MedallionError, MissingObject, ServiceUnavailable
+from medallion_assets.lib.session import (
+    Session,
+    SessionSnowflakeResource,
+    connection_lost,
+    login_failed_during,
+    refused_before_running,
+    safe_to_repeat,
+    timed_out,
+    timeout_s,
+    unreachable,
+    where,
+)
 
 # The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
 # (see [tool.setuptools] in pyproject.toml); found through the import system, never by path walking.
@@ -74,38 +86,55 @@ def setup_statements() -> list[tuple[str, str]]:
 
 
 @contextmanager
-def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator[SnowflakeConnection]:
+def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator[Session]:
     """An autocommit connection; use `transaction` for atomic groups of statements.
 
+    Inside a run (`SessionSnowflakeResource`, lib/session.py) every block shares the run's one session, which
+    stays open after the block; a block that failed because the warehouse went away drops it, so the next one
+    logs in again. Elsewhere (a plain SnowflakeResource) the block opens a session and closes it at its end.
     `schema` ("DB.SCHEMA", one of ours) becomes the session's current schema: MERGE and
     COPY with a transformation need a current database on the embedded warehouse.
     """
     snowflake_auth.check_resource(snowflake)  # a bad key or passphrase: one line naming its variable
+    shared = isinstance(snowflake, SessionSnowflakeResource)
+    conn = snowflake.run_session() if shared else Session(snowflake)
     try:
-        context = snowflake.get_connection()
-        conn = context.__enter__()
+        conn.raw  # noqa: B018 - the sign-in, if this session has none yet
     except Error as exc:
-        raise sign_in_error(snowflake, exc) from None
+        conn.discard()
+        raise _login_failed(snowflake, exc) from None
     if schema is not None:
         try:
-            conn.cursor().execute(_with_names("USE SCHEMA {schema}", {"schema": schema}))
-        except OperationalError as exc:
-            _close_quietly(context)
-            raise _unreachable(conn, f"USE SCHEMA {schema}", exc) from None
-        except Error as exc:
-            _close_quietly(context)
-            kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
-            raise kind(f"USE SCHEMA {schema} failed: {_first_line(exc)}") from None
+            execute_text(conn, _with_names("USE SCHEMA {schema}", {"schema": schema}), f"USE SCHEMA {schema}")
+        except MedallionError:
+            conn.discard()
+            raise
     try:
         yield conn
     except BaseException as exc:
-        context.__exit__(type(exc), exc, exc.__traceback__)
+        if shared:
+            if isinstance(exc, (ServiceUnavailable, Error)) or getattr(conn, "_medallion_transaction", False):
+                conn.discard()  # dead, or in an unknown state: the next block logs in again
+        else:
+            conn.discard()
         raise
     else:
-        try:
-            context.__exit__(None, None, None)  # COMMIT and close
-        except OperationalError as exc:
-            raise _unreachable(conn, "the final COMMIT", exc) from None
+        if not shared:
+            try:
+                conn.close()  # COMMIT and close
+            except OperationalError as exc:
+                raise unreachable(conn, "the final COMMIT", exc) from None
+
+
+def _login_failed(snowflake: SnowflakeResource, exc: Error) -> MedallionError:
+    """A sign-in that timed out is a frozen or overloaded server, never a refused login; others: sign_in_error."""
+    if timed_out(exc):
+        return ServiceUnavailable(
+            f"Snowflake{where(snowflake)} timed out after {timeout_s(snowflake)} s while signing in (running but "
+            "not answering: frozen or overloaded)",
+            service="Snowflake",
+        )
+    return sign_in_error(snowflake, exc)
 
 
 def _close_quietly(context) -> None:
@@ -157,25 +186,6 @@ def sign_in_error(snowflake: SnowflakeResource, exc: Error) -> MedallionError:
     return AccessRefused(f"Snowflake refused the sign-in ({code}{detail}): {fix}", service="Snowflake")
 
 
-def server_name(conn: SnowflakeConnection) -> str:
-    """The warehouse as a person knows it (host and port, never credentials)."""
-    return f"Snowflake at {conn.host}:{conn.port}"
-
-
-def _unreachable(conn: SnowflakeConnection, what: str, exc: Error) -> MedallionError:
-    """A lost or refused connection in the middle of a step, as one line that names the server."""
-    detail = (exc.msg or str(exc)).splitlines()[0]
-    if "Connection refused" in detail:
-        detail = "connection refused"
-    elif len(detail) > 200:
-        detail = detail[:200] + "..."
-    return ServiceUnavailable(
-        f"{server_name(conn)} stopped answering during {what} ({detail}); statements already committed stay, "
-        "rerun the step once it answers",
-        service="Snowflake",
-    )
-
-
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
 
@@ -196,19 +206,63 @@ def execute(
     names: Mapping[str, str] | None = None,
 ):
     """Run ``sql/<name>.sql`` with bound parameters; returns the cursor."""
+    return execute_text(conn, _with_names(load_sql(name), names), f"sql/{name}.sql", params)
+
+
+def execute_text(conn, statement: str, what: str, params: Mapping[str, Any] | None = None):
+    """Run one statement; when its session died (the warehouse restarted, the session expired, the connection
+    was reset) log in again and send it once more where that is safe: the server refused it unrun (401,
+    390114), or it changes nothing. Inside a transaction nothing is repeated (the transaction died with the
+    session): the failure is an outage, and the step is rerun."""
+    in_transaction = getattr(conn, "_medallion_transaction", False)
     try:
-        return conn.cursor().execute(_with_names(load_sql(name), names), params or None)
-    except OperationalError as exc:  # the server went away (or the network): not a fault of the SQL
-        raise _unreachable(conn, f"sql/{name}.sql", exc) from None
+        cursor = conn.cursor().execute(statement, params or None)
     except Error as exc:
-        if exc.errno in INSUFFICIENT_PRIVILEGES or exc.sqlstate == "42501":
-            raise AccessRefused(
-                f"SQL sql/{name}.sql was refused: {_first_line(exc)}; grant the pipeline's role what the statement "
-                "needs (see docs: the grants `medallion doctor` checks)",
-                service="Snowflake",
-            ) from None
-        kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
-        raise kind(f"SQL sql/{name}.sql failed: {exc.msg}") from exc
+        unrun, lost = refused_before_running(exc), connection_lost(exc)
+        # In a transaction that already holds a statement, the transaction died with the session: not repeatable.
+        if not (unrun or lost) or not isinstance(conn, Session) or (in_transaction and conn.__dict__.get("_tx_ran")):
+            raise _failed(conn, what, exc) from None
+    else:
+        if in_transaction:
+            conn._tx_ran = True
+        return cursor
+    if not (unrun or safe_to_repeat(statement)):
+        conn.discard()  # the next block logs in again
+        raise ServiceUnavailable(
+            f"{conn.server} lost the connection during {what}, which may have run and is not safe to repeat; "
+            "rerun the step",
+            service="Snowflake",
+        )
+    try:
+        conn.reopen()
+        if in_transaction:  # its BEGIN died with the old session, before anything ran in it
+            conn.cursor().execute("BEGIN")
+            conn._medallion_transaction = True
+    except Error as exc:
+        conn.discard()
+        raise login_failed_during(conn, what, exc) from None
+    try:
+        cursor = conn.cursor().execute(statement, params or None)
+    except Error as exc:
+        raise _failed(conn, what, exc) from None
+    if in_transaction:
+        conn._tx_ran = True
+    return cursor
+
+
+def _failed(conn, what: str, exc: Error) -> MedallionError:
+    if isinstance(exc, OperationalError) or refused_before_running(exc) or connection_lost(exc):
+        return unreachable(conn, what, exc)  # the server went away (or the network): not a fault of the SQL
+    if exc.errno in INSUFFICIENT_PRIVILEGES or exc.sqlstate == "42501":
+        return AccessRefused(
+            f"SQL {what} was refused: {_first_line(exc)}; grant the pipeline's role what the statement "
+            "needs (see docs: the grants `medallion doctor` checks)",
+            service="Snowflake",
+        )
+    kind = MissingObject if exc.errno == OBJECT_DOES_NOT_EXIST else MedallionError
+    error = kind(f"SQL {what} failed: {exc.msg}")
+    error.__cause__ = exc
+    return error
 
 
 def fetch_all(
@@ -246,9 +300,8 @@ def transaction(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
     if getattr(conn, "_medallion_transaction", False):
         yield conn
         return
-    cursor = conn.cursor()
-    _control(conn, cursor, "BEGIN")
-    conn._medallion_transaction = True
+    execute_text(conn, "BEGIN", "BEGIN")  # on a new session when the run's one had died: nothing is lost yet
+    conn._medallion_transaction, conn._tx_ran = True, False
     try:
         yield conn
     except ServiceUnavailable:
@@ -257,19 +310,21 @@ def transaction(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
     except BaseException:
         conn._medallion_transaction = False
         try:
-            cursor.execute("ROLLBACK")
+            conn.cursor().execute("ROLLBACK")
         except Error:
             pass  # keep the error that made us roll back; an unfinished transaction never commits
         raise
     conn._medallion_transaction = False
-    _control(conn, cursor, "COMMIT")
+    _control(conn, conn.cursor(), "COMMIT")
 
 
 def _control(conn: SnowflakeConnection, cursor, statement: str) -> None:
     try:
         cursor.execute(statement)
-    except OperationalError as exc:
-        raise _unreachable(conn, statement, exc) from None
+    except Error as exc:
+        if isinstance(exc, OperationalError) or refused_before_running(exc) or connection_lost(exc):
+            raise unreachable(conn, statement, exc) from None
+        raise
 
 
 def merge_in_transaction() -> bool:

@@ -42,10 +42,27 @@ def imported_names(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", modules("defs", "lib"), ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize("path", modules("defs", "lib", "dashboard"), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_production_code_does_not_import_dev_or_cli(path):
     bad = sorted(n for n in imported_names(path) if n.startswith(FORBIDDEN) or n == "medallion_assets.cli")
     assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"
+
+
+# The dashboard reads what the definitions produce; the definitions (and the run workers that load them) never load
+# Streamlit or the dashboard.
+DEFINITIONS = [*modules("defs", "lib"), PACKAGE / "definitions.py", PACKAGE / "__init__.py"]
+
+
+@pytest.mark.parametrize("path", DEFINITIONS, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_definitions_do_not_import_the_dashboard(path):
+    bad = sorted(n for n in imported_names(path) if n.startswith(("medallion_assets.dashboard", "streamlit", "altair")))
+    assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"
+
+
+def test_streamlit_stays_in_the_dashboards_page_code():
+    """Only pages.py and app.py import Streamlit: queries, health and charts stay testable without it."""
+    users = {p.name for p in modules("dashboard") if any(n.startswith("streamlit") for n in imported_names(p))}
+    assert users == {"pages.py", "app.py"}
 
 
 def test_lib_holds_no_dagster_decorators():
@@ -69,7 +86,9 @@ def test_modules_stay_small(path):
     assert lines <= MAX_MODULE_LINES, f"{path.relative_to(PACKAGE)} has {lines} lines: it is doing two jobs"
 
 
-SQL_NAME = re.compile(r"""["']((?:setup|common|ingestion|bronze|silver|gold|semantic|ml|doctor)/[a-z0-9_]+)["']""")
+SQL_NAME = re.compile(
+    r"""["']((?:setup|common|ingestion|bronze|silver|gold|semantic|ml|doctor|dashboard)/[a-z0-9_]+)["']"""
+)
 
 
 def test_every_sql_file_the_code_names_ships_in_the_package():

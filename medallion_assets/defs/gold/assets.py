@@ -5,6 +5,7 @@ import time
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
+from medallion_assets.defs.unchanged import kept_or_new_version
 from medallion_assets.lib import charts, settings, warehouse
 from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
 from medallion_assets.lib.metadata import md_table
@@ -62,6 +63,9 @@ def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource)
         + f" ({elapsed:.1f}s)"
     )
 
+    def changed(table: str) -> bool:
+        return any(tables[table][kind] for kind in ("inserted", "updated", "deleted"))
+
     def changes(table: str) -> dict:
         counts = tables[table]
         return {
@@ -76,6 +80,7 @@ def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource)
         by_dimension.setdefault(row["dimension"], {})[row["category"]] = int(row["listings"])
     yield dg.MaterializeResult(
         asset_key="gold_ml_features",
+        data_version=kept_or_new_version(context, "gold_ml_features", changed("ml_features")),
         metadata={
             **changes("ml_features"),
             "min_quality_score": dg.MetadataValue.float(min_quality_score),
@@ -87,6 +92,7 @@ def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource)
     )
     yield dg.MaterializeResult(
         asset_key="gold_market_analytics",
+        data_version=kept_or_new_version(context, "gold_market_analytics", changed("market_analytics")),
         metadata={
             **changes("market_analytics"),
             "largest_groups": dg.MetadataValue.md(md_table(market_preview)),
@@ -99,5 +105,6 @@ def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource)
     )
     yield dg.MaterializeResult(
         asset_key="gold_price_trends",
+        data_version=kept_or_new_version(context, "gold_price_trends", changed("price_trends")),
         metadata={**changes("price_trends"), "latest_months": dg.MetadataValue.md(md_table(trends_preview))},
     )

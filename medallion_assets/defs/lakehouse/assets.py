@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
+from medallion_assets.defs.unchanged import skipped_unchanged, unchanged_inputs
 from medallion_assets.lib import lakehouse, warehouse
 from medallion_assets.lib.iceberg_catalog import LakehouseResource
 from medallion_assets.lib.lakehouse import DEFAULT_KEEP_DAYS, PublishedTable
@@ -78,19 +79,25 @@ def build_asset(spec: PublishedTable) -> dg.AssetsDefinition:
             "source_table": spec.warehouse_table,
             "dagster/column_schema": spec.column_schema(),
         },
+        output_required=False,  # no snapshot when the gold table did not change (defs/unchanged.py)
     )
     def _publish(
         context: dg.AssetExecutionContext,
         config: LakehouseConfig,
         snowflake: SnowflakeResource,
         lakehouse: LakehouseResource,
-    ) -> dg.MaterializeResult:
+    ):
+        reason = unchanged_inputs(context)
+        if reason:
+            context.log.info(f"{spec.name}: no new snapshot, {reason}")
+            yield skipped_unchanged(spec.asset_key, reason)
+            return
         metadata = publish_table(spec, snowflake, lakehouse, context.run.run_id, config.keep_snapshot_days)
         context.log.info(
             f"{spec.name}: snapshot {metadata['snapshot_id'].value}, {metadata['dagster/row_count'].value} rows "
             f"({metadata['seconds'].value}s)"
         )
-        return dg.MaterializeResult(metadata=metadata)
+        yield dg.MaterializeResult(metadata=metadata)
 
     return _publish
 

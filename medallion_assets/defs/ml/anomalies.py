@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
+from medallion_assets.defs.unchanged import skipped_unchanged, unchanged_inputs
 from medallion_assets.lib import charts, warehouse
 from medallion_assets.lib.anomalies import AnomalyConfig, alert_summary, detect_anomalies
 from medallion_assets.lib.metadata import md_table, skipped_check
@@ -21,6 +22,7 @@ Z_BIN_WIDTH, Z_MAX_BIN = 0.25, 40  # the z-score chart: bins of 0.25, everything
     deps=[GOLD_ASSET],
     kinds={"scikitlearn", "snowflake"},
     pool="ml_anomaly_alerts",
+    output_required=False,  # not re-scored when gold did not change (defs/unchanged.py)
     description=f"{ALERTS_TABLE}: z-score price and price-per-m² outliers per city (z > 3, HIGH when z > 4) and "
     "multivariate Isolation Forest outliers; one open alert per (listing, type), refreshed on rerun, resolved "
     "(not deleted) when the listing is no longer anomalous. Runs whenever gold changes.",
@@ -29,9 +31,11 @@ Z_BIN_WIDTH, Z_MAX_BIN = 0.25, 40  # the z-score chart: bins of 0.25, everything
         "dagster/column_schema": column_schema(ALERTS_TABLE),
     },
 )
-def anomaly_alerts(
-    context: dg.AssetExecutionContext, config: AnomalyConfig, snowflake: SnowflakeResource
-) -> dg.MaterializeResult:
+def anomaly_alerts(context: dg.AssetExecutionContext, config: AnomalyConfig, snowflake: SnowflakeResource):
+    reason = unchanged_inputs(context)
+    if reason:  # gold as it was when the alerts were last scored: re-scoring would find the same
+        yield skipped_unchanged("anomaly_alerts", reason)
+        return
     started = time.monotonic()
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
         result = detect_anomalies(conn, config, run_id=context.run.run_id, log=context.log)
@@ -49,7 +53,7 @@ def anomaly_alerts(
         f"anomalies: detected {result['detected']}, opened {result['opened']}, refreshed {result['refreshed']}, "
         f"resolved {result['resolved']} ({elapsed:.1f}s)"
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(summary["open"] + summary["resolved"]),
             "open_alerts": dg.MetadataValue.int(summary["open"]),

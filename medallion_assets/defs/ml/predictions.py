@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 from dagster_snowflake import SnowflakeResource
 
+from medallion_assets.defs.unchanged import skipped_unchanged, unchanged_inputs
 from medallion_assets.lib import ml_model, warehouse
 from medallion_assets.lib.metadata import md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import GOLD_ASSET, PREDICTIONS_TABLE, SCHEMA, check_name, registry_row
@@ -27,6 +28,10 @@ _PREDICTION_COLUMNS = column_schema(PREDICTIONS_TABLE)
     metadata={"dagster/table_name": PREDICTIONS_TABLE, "dagster/column_schema": _PREDICTION_COLUMNS},
 )
 def price_predictions(context: dg.AssetExecutionContext, config: ModelNameConfig, snowflake: SnowflakeResource):
+    reason = unchanged_inputs(context)
+    if reason:  # the same model on the same gold: the same predictions
+        yield skipped_unchanged("price_predictions", reason)
+        return
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
         try:
             result = write_predictions(conn, check_name(config.model_name, "model_name"), run_id=context.run.run_id)

@@ -5,7 +5,8 @@ from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
 from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
-from medallion_assets.lib import charts, ml_model, warehouse
+from medallion_assets.defs.unchanged import kept_or_new_version, retrain_not_due, skipped_unchanged
+from medallion_assets.lib import charts, ml_model, settings, warehouse
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.metadata import md_table, skipped_check, skipped_observation
 from medallion_assets.lib.ml_tables import (
@@ -68,6 +69,17 @@ _REGISTRY_COLUMNS = column_schema(REGISTRY_TABLE)
     ],
 )
 def price_model(context: dg.AssetExecutionContext, config: PriceModelConfig, snowflake: SnowflakeResource):
+    reason = retrain_not_due(context, GOLD_ASSET, settings.retrain_change_share())
+    if reason:  # the retraining policy (defs/unchanged.py): the champion stays, no new version
+        for key in ("model_registry", "feature_importance"):
+            yield skipped_unchanged(key, reason)
+        # the model as it was (same data version): price_predictions still scores gold's new listings with it
+        yield dg.MaterializeResult(
+            asset_key="price_model",
+            data_version=kept_or_new_version(context, "price_model", changed=False),
+            metadata={"retrained": dg.MetadataValue.bool(False), "reason": dg.MetadataValue.text(reason)},
+        )
+        return
     with warehouse.connect(snowflake, schema=SCHEMA) as conn:
         try:
             report = train_price_model(conn, config, log=context.log)

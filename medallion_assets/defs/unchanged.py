@@ -1,0 +1,90 @@
+"""Skip work whose inputs did not change, with Dagster's data versions.
+
+A table asset that changed no row keeps its previous data version (`kept_or_new_version`), so a rerun with
+nothing new leaves its data version as it was. Dagster records, on every materialization, the data versions of
+the inputs it read (tags `dagster/input_data_version/<key>`); `unchanged_inputs` compares them with the inputs'
+current data versions. An asset whose inputs are all as they were when it last materialized does nothing: it
+records an observation saying so (`skipped`, `reason`: the UI's Events, `medallion pipeline`'s Skipped section)
+and no materialization, so Dagster skips the checks and assets that depend on it. Nothing is sent to the
+warehouse to decide this: the Dagster instance holds every fact used.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+DATA_VERSION_TAG = "dagster/data_version"
+INPUT_VERSION_TAG = "dagster/input_data_version/"
+
+
+def latest_data_version(instance: dg.DagsterInstance, key: dg.AssetKey) -> str | None:
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return None
+    return (event.asset_materialization.tags or {}).get(DATA_VERSION_TAG)
+
+
+def kept_or_new_version(context: dg.AssetExecutionContext, key: str, changed: bool) -> dg.DataVersion:
+    """The asset's previous data version when this materialization changed no row, else one naming this run."""
+    previous = latest_data_version(context.instance, dg.AssetKey(key))
+    if previous and not changed:
+        return dg.DataVersion(previous)
+    return dg.DataVersion(f"run-{context.run.run_id}")
+
+
+def unchanged_inputs(context: dg.AssetExecutionContext, key: str | None = None) -> str | None:
+    """Why `key` (the step's asset) need not run: every upstream asset's data version equals the one its last
+    materialization read. None when it must run (never materialized, an input changed or has no version)."""
+    asset_key = dg.AssetKey(key) if key else context.asset_key
+    event = context.instance.get_latest_materialization_event(asset_key)
+    if event is None or event.asset_materialization is None:
+        return None
+    tags = event.asset_materialization.tags or {}
+    upstream = sorted(context.assets_def.asset_deps[asset_key], key=lambda k: k.to_user_string())
+    if not upstream:
+        return None
+    for dep in upstream:
+        read = tags.get(INPUT_VERSION_TAG + dep.to_user_string())
+        if read is None or read != latest_data_version(context.instance, dep):
+            return None
+    names = ", ".join(d.to_user_string() for d in upstream)
+    return f"unchanged: {names} did not change since its last materialization"
+
+
+def skipped_unchanged(key: str, reason: str) -> dg.AssetObservation:
+    return dg.AssetObservation(
+        asset_key=key,
+        description=f"skipped: {reason}",
+        metadata={"skipped": dg.MetadataValue.bool(True), "reason": dg.MetadataValue.text(reason)},
+    )
+
+
+def retrain_not_due(context: dg.AssetExecutionContext, gold_key: str, change_share: float) -> str | None:
+    """The retraining policy: retrain_job (weekly_retrain_schedule, or launched by a person) always trains; any
+    other run trains only when there is no model yet or gold changed by more than `change_share` of its rows
+    since the last training (the sum of rows inserted, updated and deleted its materializations recorded)."""
+    if context.job_name == "retrain_job":
+        return None
+    trained = context.instance.fetch_materializations(dg.AssetKey("price_model"), limit=1).records
+    if not trained:
+        return None
+    last = trained[0]
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(gold_key), after_storage_id=last.storage_id), limit=10_000
+    ).records
+    changed, rows = 0, None
+    for record in records:  # newest first
+        metadata = record.asset_materialization.metadata if record.asset_materialization else {}
+        changed += sum(
+            int(getattr(metadata.get(f"rows_{k}"), "value", 0) or 0) for k in ("inserted", "updated", "deleted")
+        )
+        if rows is None and "dagster/row_count" in metadata:
+            rows = int(metadata["dagster/row_count"].value)
+    if rows is None:
+        return f"not retrained: {gold_key} did not change since the last training" if not records else None
+    if changed > change_share * max(rows, 1):
+        return None
+    return (
+        f"not retrained: {gold_key} changed {changed} of {rows} rows since the last training, not more than "
+        f"{change_share:.0%} (MEDALLION_RETRAIN_CHANGE_SHARE); retrain_job (weekly, or on demand) trains regardless"
+    )

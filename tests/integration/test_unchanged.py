@@ -1,0 +1,92 @@
+"""A run with nothing new re-scores, retrains and predicts nothing; one new document still flows through.
+
+One Dagster instance across the runs (data versions and the inputs each materialization read live there), the
+session's embedded servers, a fresh collection and topic (`stack`). Statements are recorded where every one of
+them passes (lib/warehouse.execute_text), by the name of their sql/ file.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from medallion_assets.defs.ml import anomalies, predictions, training
+from medallion_assets.dev import seeding
+from medallion_assets.lib import warehouse
+from tests.integration.test_faults import ALL
+
+pytestmark = pytest.mark.timeout(600)
+
+ASSETS = [*ALL, anomalies.anomaly_alerts, training.price_model, predictions.price_predictions]
+ML = {"anomaly_alerts", "price_model", "model_registry", "feature_importance", "price_predictions"}
+
+
+def run(stack, instance, statements: list[str], monkeypatch) -> dg.ExecuteInProcessResult:
+    statements.clear()
+    real = warehouse.execute_text
+
+    def execute_text(conn, statement, what, params=None):
+        statements.append(what)
+        return real(conn, statement, what, params)
+
+    monkeypatch.setattr(warehouse, "execute_text", execute_text)
+    result = dg.materialize(ASSETS, resources=stack, instance=instance, raise_on_error=False)
+    monkeypatch.undo()
+    assert result.success
+    return result
+
+
+def materialized(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def skipped(result) -> dict[str, str]:
+    out = {}
+    for event in result.get_asset_observation_events():
+        observation = event.event_specific_data.asset_observation
+        if "skipped" in observation.metadata:
+            out[observation.asset_key.to_user_string()] = observation.metadata["reason"].value
+    return out
+
+
+def count(stack, table: str) -> int:
+    with warehouse.connect(stack["snowflake"]) as conn:
+        return conn.cursor().execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()[0]  # our table names
+
+
+def test_nothing_new_rescores_and_retrains_nothing_and_one_new_document_flows_through(stack, monkeypatch):
+    instance = dg.DagsterInstance.ephemeral()
+    statements: list[str] = []
+    with stack["mongo"].get_collection() as collection:
+        assert seeding.insert(collection, 300, 5) == 300
+    first = run(stack, instance, statements, monkeypatch)
+    assert materialized(first) >= ML
+    versions = count(stack, "ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY")
+    assert versions >= 1
+
+    again = run(stack, instance, statements, monkeypatch)
+    # the model keeps its data version (not retrained), so what reads it is not re-run either
+    assert materialized(again) & ML == {"price_model"}
+    model = instance.get_latest_materialization_event(dg.AssetKey("price_model")).asset_materialization
+    assert model.metadata["retrained"].value is False
+    reasons = skipped(again)
+    assert reasons["anomaly_alerts"] == "unchanged: gold_ml_features did not change since its last materialization"
+    assert reasons["model_registry"].startswith("not retrained: gold_ml_features changed 0 of ")
+    assert set(reasons) >= {"anomaly_alerts", "model_registry", "feature_importance", "price_predictions"}
+    assert not [s for s in statements if s.startswith("sql/ml/")], statements
+    assert count(stack, "ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY") == versions  # no model version
+
+    with stack["mongo"].get_collection() as collection:
+        assert seeding.insert(collection, 1, 6) == 1
+    third = run(stack, instance, statements, monkeypatch)
+    assert count(stack, "STAGING_DB.CLEANED.SILVER_REAL_ESTATE") == 301
+    bronze = "RAW_DB.LANDING.BRONZE_REAL_ESTATE"
+    with warehouse.connect(stack["snowflake"]) as conn:
+        rows = conn.cursor().execute(
+            f"SELECT COUNT(*) AS n FROM {bronze} WHERE kafka_topic = %(t)s", {"t": stack["kafka"].topic}
+        )
+        assert rows.fetchone()[0] == 301
+    # gold changed by one listing: the alerts are re-scored, the model is not retrained (1 of ~300 < 10%)
+    assert {"anomaly_alerts", "price_predictions"} <= materialized(third)
+    assert "model_registry" not in materialized(third)
+    assert count(stack, "ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY") == versions
