@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e '.[local,test,dashboard]'
+	@# setuptools' editable install of a package with a mapped folder (sql/ is medallion_assets.sql) always prints an
+	@# informational "Editable installation." note (it uses an import finder instead of a .pth path); nothing to fix
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/pip install --quiet --no-deps -e '.[local,test,dashboard]'
 	touch $(STAMP)
 
 ## make install: the virtual environment .venv with the pinned dependencies and this project (editable)

@@ -250,6 +250,7 @@ def _start_one(name: str, home: Path, ports: Ports) -> None:
             f"cannot start embedded {name}: 127.0.0.1:{port} is already in use by another program. "
             f"Free the port or choose another with MEDALLION_{name.upper()}_PORT (see {log_path})."
         )
+    _clear_dead_server_pid(home, name)
     command, env = _command(name, home, ports)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
@@ -263,6 +264,21 @@ def _start_one(name: str, home: Path, ports: Ports) -> None:
         )
     _pid_file(home, name).write_text(str(process.pid))
     _wait_answer(name, ports, process, log_path, timeout=START_TIMEOUT_S, required=True)
+
+
+def _clear_dead_server_pid(home: Path, name: str) -> None:
+    """nx-27017 keeps a pid file of its own and refuses to start while it names a process `kill -0` reaches, which
+    includes a killed server not reaped yet (a zombie child of whoever started it): remove it when that server is
+    dead, so a killed MongoDB comes back with `services up`."""
+    if name != "mongo":
+        return
+    own = home / "run" / "mongo-server.pid"
+    try:
+        pid = int(own.read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return
+    if pid <= 0 or not _alive(pid):
+        own.unlink(missing_ok=True)
 
 
 def _wait_answer(name, ports, process, log_path, timeout, required=False) -> bool:

@@ -46,3 +46,28 @@ def test_down_stops_the_live_servers_and_names_each_stale_pid_file(tmp_path, cap
 def test_down_with_nothing_started_reports_nothing(tmp_path, capsys):
     assert services.down(tmp_path) == []
     assert capsys.readouterr().err == ""
+
+
+def test_a_killed_mongodb_not_reaped_yet_does_not_keep_its_successor_from_starting(tmp_path):
+    """nx-27017 refuses to start while its own pid file names a process `kill -0` reaches; a server SIGKILLed by
+    the process that started it stays a zombie until reaped (the chaos run kills servers it started)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    own = run / "mongo-server.pid"
+    killed, live = sleeper(new_session=True), sleeper(new_session=True)
+    try:
+        killed.kill()
+        deadline = time.monotonic() + 5
+        while services._alive(killed.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        own.write_text(str(killed.pid))
+        services._clear_dead_server_pid(tmp_path, "mongo")
+        assert not own.exists()  # a zombie is dead: its successor may start
+
+        own.write_text(str(live.pid))
+        services._clear_dead_server_pid(tmp_path, "mongo")
+        assert own.read_text() == str(live.pid)  # a live server keeps its pid file
+    finally:
+        live.kill()
+        live.wait()
+        killed.wait()
