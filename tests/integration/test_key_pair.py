@@ -83,8 +83,9 @@ def test_a_wrong_password_is_refused(services_home):
 
 def test_a_refused_sign_in_fails_the_sensor_tick_and_an_outage_skips_it(stack, monkeypatch):
     """The same sensor, two faults: a key nobody registered fails the tick (Dagster shows a failed tick); a warehouse
-    that does not answer skips it (an outage to wait out)."""
-    from medallion_assets.defs.ingestion.sensors import mongo_changes_sensor
+    that does not answer skips it (an outage to wait out). market_pulse_sensor: with no cursor yet it plans in the
+    warehouse (the other sensors no longer ask it anything)."""
+    from medallion_assets.defs.gold.pulse_sensor import market_pulse_sensor
     from medallion_assets.lib.settings import Ports
 
     stranger, _ = key_pair()
@@ -93,7 +94,7 @@ def test_a_refused_sign_in_fails_the_sensor_tick_and_an_outage_skips_it(stack, m
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, resources=refused_resources)
         with pytest.raises(AccessRefused, match="390144"):
-            mongo_changes_sensor(context)
+            market_pulse_sensor(context)
 
         monkeypatch.delenv("SNOWFLAKE_PRIVATE_KEY")
         from medallion_assets.dev.services import free_port
@@ -101,6 +102,6 @@ def test_a_refused_sign_in_fails_the_sensor_tick_and_an_outage_skips_it(stack, m
         port = free_port()  # nothing listens there
         monkeypatch.setattr(Ports, "configured", classmethod(lambda cls: Ports(mongo=0, s3=0, kafka=0, snowflake=port)))
         down = {**stack, "snowflake": snowflake_resource()}
-        result = mongo_changes_sensor(dg.build_sensor_context(instance=instance, resources=down))
+        result = market_pulse_sensor(dg.build_sensor_context(instance=instance, resources=down))
         assert isinstance(result, dg.SkipReason) and "unreachable" in result.skip_message, result
     assert issubclass(AccessRefused, MedallionError) and not issubclass(AccessRefused, ServiceUnavailable)
