@@ -22,9 +22,10 @@ def run(stack, instance=INSTANCE) -> dg.ExecuteInProcessResult:
 
 
 def tick(sensor, stack, cursor=None, instance=INSTANCE):
-    context = dg.build_sensor_context(resources=stack, cursor=cursor, instance=instance)
-    result = sensor(context)
-    return result, context.cursor
+    # as the daemon does: the run-scoped warehouse resource is opened and closed around the tick
+    with dg.build_sensor_context(resources=stack, cursor=cursor, instance=instance) as context:
+        result = sensor(context)
+        return result, context.cursor
 
 
 BY_SENSOR = {"dagster/sensor_name": "mongo_changes_sensor"}
