@@ -131,6 +131,10 @@ class Stack:
             for r in records
         ]
 
+    def runs_since(self, since: float) -> list[dict]:
+        """The runs created at or after `since` (epoch seconds), oldest first."""
+        return sorted((r for r in self.runs() if r["created"] >= since), key=lambda r: r["created"])
+
     def idle(self) -> bool:
         return not any(r["status"] not in DONE for r in self.runs())
 
@@ -141,18 +145,36 @@ def _collection():
     return resolved(mongo_resource()).get_collection()
 
 
-def _reprice(stack: Stack) -> tuple[str, float, callable]:
-    """Reprice one listing the view shows; returns (id, when written, 'is it visible' predicate)."""
+def write_reprice(collection, listing_id: str, factor: float) -> float:
+    """Reprice one listing in MongoDB by `factor` (reprice_document: the price field always changes); returns when
+    it was written."""
     from bson import ObjectId
 
     from medallion_assets.dev.synthetic.edits import reprice_document
 
+    document = collection.find_one({"_id": ObjectId(listing_id)})
+    new_fields = reprice_document(document, factor)["$set"]
+    written = time.time()
+    collection.replace_one({"_id": document["_id"]}, {**document, **new_fields})
+    return written
+
+
+def write_copy(collection, listing_id: str) -> tuple[str, float]:
+    """Insert a copy of one listing under a new `_id`; returns the new id and when it was written."""
+    from bson import ObjectId
+
+    document = collection.find_one({"_id": ObjectId(listing_id)})
+    new_id = ObjectId()
+    written = time.time()
+    collection.insert_one({**document, "_id": new_id})
+    return str(new_id), written
+
+
+def _reprice(stack: Stack) -> tuple[str, float, callable]:
+    """Reprice one listing the view shows; returns (id, when written, 'is it visible' predicate)."""
     (listing_id, old_price) = stack.view_rows(f"SELECT id, price FROM {VIEW} WHERE price > 0 ORDER BY id LIMIT 1")[0]
     with _collection() as collection:
-        document = collection.find_one({"_id": ObjectId(listing_id)})
-        new_fields = reprice_document(document, 1.25)["$set"]
-        written = time.time()
-        collection.replace_one({"_id": document["_id"]}, {**document, **new_fields})
+        written = write_reprice(collection, listing_id, 1.25)
 
     def visible():
         rows = stack.view_rows(f"SELECT price FROM {VIEW} WHERE id = %(id)s", {"id": listing_id})
@@ -163,19 +185,14 @@ def _reprice(stack: Stack) -> tuple[str, float, callable]:
 
 def _insert(stack: Stack) -> tuple[str, float, callable]:
     """Insert a copy of a listing the view shows under a new `_id`."""
-    from bson import ObjectId
-
     (listing_id,) = stack.view_rows(f"SELECT id FROM {VIEW} ORDER BY id DESC LIMIT 1")[0]
     with _collection() as collection:
-        document = collection.find_one({"_id": ObjectId(listing_id)})
-        new_id = ObjectId()
-        written = time.time()
-        collection.insert_one({**document, "_id": new_id})
+        new_id, written = write_copy(collection, listing_id)
 
     def visible():
-        return bool(stack.view_rows(f"SELECT 1 FROM {VIEW} WHERE id = %(id)s", {"id": str(new_id)}))
+        return bool(stack.view_rows(f"SELECT 1 FROM {VIEW} WHERE id = %(id)s", {"id": new_id}))
 
-    return str(new_id), written, visible
+    return new_id, written, visible
 
 
 def measure(stack: Stack, kind: str, timeout: float) -> dict:
@@ -185,7 +202,7 @@ def measure(stack: Stack, kind: str, timeout: float) -> dict:
     seen = time.time()
     _wait(stack.idle, timeout, "every run the change caused to end", interval=0.5)
     quiet = time.time()
-    caused = sorted((r for r in stack.runs() if r["created"] >= written), key=lambda r: r["created"])
+    caused = stack.runs_since(written)
     return {
         "kind": kind,
         "id": listing_id,
@@ -243,34 +260,45 @@ def latest_summary() -> dict | None:
     return {**report["summary"], "file": paths[-1].name, "date": report["date"]}
 
 
+def seed_and_catch_up(stack: Stack, seed_count: int) -> float:
+    """Seed the source and wait until the first snapshot is in the view and every run ended; returns the seconds
+    from the seeding to the view."""
+    from medallion_assets.dev import seeding
+
+    started = time.time()
+    with _collection() as collection:
+        seeding.insert(collection, seed_count, 42)
+
+    def view_count() -> int:
+        rows = stack.view_rows(f"SELECT COUNT(*) FROM {VIEW}")
+        return rows[0][0] if rows else 0
+
+    _wait(view_count, 600, "the first snapshot in the view", 1.0)
+    initial = round(time.time() - started, 1)
+    _wait(stack.idle, 600, "the first snapshot's runs to end", 1.0)
+    print(f"first snapshot in the view after {initial} s", flush=True)
+    return initial
+
+
 def main(argv: list[str] | None = None) -> int:
+    from benchmarks import latency_stream
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed-count", type=int, default=2000)
     parser.add_argument("--changes", type=int, default=3, help="reprices, and as many inserts")
-    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--timeout", type=float, default=300, help="seconds a change may take to reach the view")
+    latency_stream.add_arguments(parser)
     args = parser.parse_args(argv)
     stack = Stack(PROJECT_ROOT / ".medallion" / "bench" / "latency")
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     stack.start()
     try:
-        from medallion_assets.dev import seeding
-
-        started = time.time()
-        with _collection() as collection:
-            seeding.insert(collection, args.seed_count, 42)
-        _wait(
-            lambda: (
-                stack.view_rows(f"SELECT COUNT(*) FROM {VIEW}")
-                and stack.view_rows(f"SELECT COUNT(*) FROM {VIEW}")[0][0] > 0
-            ),
-            600,
-            "the first snapshot in the view",
-            1.0,
-        )
-        initial = round(time.time() - started, 1)
-        _wait(stack.idle, 600, "the first snapshot's runs to end", 1.0)
-        print(f"first snapshot in the view after {initial} s", flush=True)
+        initial = seed_and_catch_up(stack, args.seed_count)
+        if args.stream:
+            report = latency_stream.run(stack, args, initial, stamp)
+            print(latency_stream.markdown(report))
+            return 0 if report["summary"]["never_seen"] == 0 else 1
         changes = []
         for _ in range(args.changes):
             for kind in ("reprice", "insert"):
@@ -282,19 +310,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 result["load_average_1min"] = round(os.getloadavg()[0], 2)
                 changes.append(result)
-                _write(stamp, _report(args, initial, changes))  # a partial run still reports
+                write_result(stamp, _report(args, initial, changes))  # a partial run still reports
     finally:
         stack.stop()
     report = _report(args, initial, changes)
-    _write(stamp, report)
+    write_result(stamp, report)
     print(markdown(report))
     return 0
 
 
-def _write(stamp: str, report: dict) -> None:
-    path = RESULTS / f"latency-{stamp}.json"
+def write_result(name: str, report: dict, render=markdown) -> None:
+    """benchmarks/results/latency-<name>.json and .md (the table `render` makes of the report)."""
+    path = RESULTS / f"latency-{name}.json"
     path.write_text(json.dumps(report, indent=2))
-    path.with_suffix(".md").write_text(markdown(report))
+    path.with_suffix(".md").write_text(render(report))
 
 
 def _report(args, initial: float, changes: list[dict]) -> dict:
