@@ -2,6 +2,7 @@
 
     python -m benchmarks.latency                  # 2,000 seeded listings, 3 reprices and 3 inserts
     python -m benchmarks.latency --changes 5 --seed-count 5000
+    python -m benchmarks.latency --stream         # a steady stream instead: benchmarks/latency_stream.py
 
 Starts its own embedded services on free ports under `.medallion/bench/latency` (never a developer's
 running ones; the `MONGO_*`, `KAFKA_*`, `SNOWFLAKE_*` variables are cleared), writes the dagster.yaml
