@@ -287,7 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed-count", type=int, default=2000)
     parser.add_argument("--changes", type=int, default=3, help="reprices, and as many inserts")
-    parser.add_argument("--timeout", type=float, default=300, help="seconds a change may take to reach the view")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        help="seconds a change may take to reach the view (--stream: after the last)",
+    )
     latency_stream.add_arguments(parser)
     args = parser.parse_args(argv)
     stack = Stack(PROJECT_ROOT / ".medallion" / "bench" / "latency")
