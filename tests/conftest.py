@@ -38,13 +38,15 @@ SERIAL_MODULES = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the marks (it appends the group to each node id)
 def pytest_collection_modifyitems(config, items):
     """The xdist group of every test (see SERIAL_MODULES); a test's own xdist_group mark wins."""
     for item in items:
         if item.get_closest_marker("xdist_group"):
             continue
-        module = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP if module in SERIAL_MODULES else module))
+        module = item.nodeid.split("::", 1)[0]  # tests/unit/test_cdc.py: group "unit.test_cdc"
+        group = SERIAL_GROUP if module in SERIAL_MODULES else module.removeprefix("tests/").removesuffix(".py")
+        item.add_marker(pytest.mark.xdist_group(group.replace("/", ".")))
 
 
 @pytest.fixture
