@@ -79,6 +79,10 @@ def services_home(tmp_path_factory) -> Path:
 
 
 _counter = itertools.count()
+# The session warehouse process that the setup DDL was last applied to (its pid file's content): ~50 statements,
+# 1-4 s a time, so it runs again only when that server was replaced (a test restarted the session's servers).
+# No test drops a setup object from the session warehouse; the layer tests that empty tables use their own.
+_set_up_warehouse: list[str] = []
 
 
 @pytest.fixture
@@ -92,8 +96,11 @@ def stack(services_home, monkeypatch):
     resources = build_resources()
     from medallion_assets.lib import warehouse
 
-    with warehouse.connect(resources["snowflake"]) as conn:
-        warehouse.apply_setup(conn)
+    server = (services_home / "run" / "snowflake.pid").read_text().strip()
+    if _set_up_warehouse != [server]:
+        with warehouse.connect(resources["snowflake"]) as conn:
+            warehouse.apply_setup(conn)
+        _set_up_warehouse[:] = [server]
     return resources
 
 
