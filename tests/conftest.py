@@ -17,9 +17,9 @@ import pytest
 
 from tests.helpers import CONFIG_VARS, PORT_VARS
 
-# `make test` runs the suite on two pytest-xdist workers with --dist loadgroup. Each worker is its own process
-# with its own session servers (services_home), tmp_path_factory folder and os.environ, so what a test does to
-# them is seen by its own worker only. Every test module is one group (its module fixtures, such as a warehouse
+# `make test TEST_WORKERS=2` runs the suite on two pytest-xdist workers with --dist loadgroup. Each worker is its
+# own process with its own session servers (services_home), tmp_path_factory folder and os.environ, so what a test
+# does to them is seen by its own worker only. Every test module is one group (its module fixtures, such as a warehouse
 # or a dagster dev of the module's own, are built once, on one worker). The modules below are one group together:
 # each runs several real servers and pipeline runs, browsers or dagster dev at once and waits on them with
 # bounds, or kills servers and pipelines at chosen moments (the chaos round); on one worker they never run at the
