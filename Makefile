@@ -60,9 +60,14 @@ postgres:
 		echo "postgresql is missing and cannot be installed here: the PostgreSQL deployment test will be skipped"; \
 	fi
 
-## make test: the whole pytest suite (starts its own servers on free ports)
+## make test: the whole pytest suite (TEST_WORKERS=2: on two pytest-xdist workers); starts its own servers on free ports
+# With TEST_WORKERS=N: pytest-xdist, --dist loadgroup. tests/conftest.py puts each module in a group of its own (its
+# module fixtures built once) and the modules that kill servers, drive browsers or dagster dev in one group together
+# (never at the same time as each other); --no-loadscope-reorder keeps collection order, so that group is handed out
+# first. The default stays 0 (one process) until a run of the whole suite on a quiet machine shows that two workers pay.
+TEST_WORKERS ?= 0
 test: $(STAMP) browser postgres
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 ## make lint: ruff's formatter (check only) and linter, as configured in pyproject.toml
 lint: $(STAMP)

@@ -17,6 +17,37 @@ import pytest
 
 from tests.helpers import CONFIG_VARS, PORT_VARS
 
+# `make test TEST_WORKERS=2` runs the suite on two pytest-xdist workers with --dist loadgroup. Each worker is its
+# own process with its own session servers (services_home), tmp_path_factory folder and os.environ, so what a test
+# does to them is seen by its own worker only. Every test module is one group (its module fixtures, such as a warehouse
+# or a dagster dev of the module's own, are built once, on one worker). The modules below are one group together:
+# each runs several real servers and pipeline runs, browsers or dagster dev at once and waits on them with
+# bounds, or kills servers and pipelines at chosen moments (the chaos round); on one worker they never run at the
+# same time as each other, only beside the other worker's lighter tests. The group is the first work unit handed
+# out (test_chaos.py is the second module collected, and --no-loadscope-reorder keeps collection order), so it
+# starts at once and the other worker drains the light modules meanwhile.
+SERIAL_GROUP = "heavy"
+SERIAL_MODULES = {
+    "tests/integration/test_chaos.py",  # 2 chaos rounds, 2,000 listings; a pipeline run over 120 s fails it
+    "tests/integration/test_faults.py",  # kills one of its own servers mid-step; failure within 60 s
+    "tests/integration/test_recovery.py",  # kills a pipeline while bronze holds its pool
+    "tests/ui/test_dagster_ui.py",  # dagster dev + daemon, sensors and automation, Chromium
+    "tests/ui/test_dashboard_ui.py",  # two pipeline runs on 2,000 listings, streamlit, Chromium
+    "tests/ui/test_dev_stops.py",  # medallion dev must stop within 15 s
+    "tests/ui/test_postgres_deployment.py",  # PostgreSQL + dagster dev
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the marks (it appends the group to each node id)
+def pytest_collection_modifyitems(config, items):
+    """The xdist group of every test (see SERIAL_MODULES); a test's own xdist_group mark wins."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        module = item.nodeid.split("::", 1)[0]  # tests/unit/test_cdc.py: group "unit.test_cdc"
+        group = SERIAL_GROUP if module in SERIAL_MODULES else module.removeprefix("tests/").removesuffix(".py")
+        item.add_marker(pytest.mark.xdist_group(group.replace("/", ".")))
+
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
@@ -48,6 +79,10 @@ def services_home(tmp_path_factory) -> Path:
 
 
 _counter = itertools.count()
+# The session warehouse process that the setup DDL was last applied to (its pid file's content): ~50 statements,
+# 1-4 s a time, so it runs again only when that server was replaced (a test restarted the session's servers).
+# No test drops a setup object from the session warehouse; the layer tests that empty tables use their own.
+_set_up_warehouse: list[str] = []
 
 
 @pytest.fixture
@@ -61,8 +96,11 @@ def stack(services_home, monkeypatch):
     resources = build_resources()
     from medallion_assets.lib import warehouse
 
-    with warehouse.connect(resources["snowflake"]) as conn:
-        warehouse.apply_setup(conn)
+    server = (services_home / "run" / "snowflake.pid").read_text().strip()
+    if _set_up_warehouse != [server]:
+        with warehouse.connect(resources["snowflake"]) as conn:
+            warehouse.apply_setup(conn)
+        _set_up_warehouse[:] = [server]
     return resources
 
 
