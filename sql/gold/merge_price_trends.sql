@@ -5,7 +5,6 @@ USING (
            TO_VARCHAR(f.posted_date::DATE, 'YYYY-MM') AS year_month,
            ROUND(AVG(f.price), 2) AS avg_price,
            ROUND(AVG(f.price_per_sqm), 2) AS avg_price_per_sqm,
-           ROUND(MEDIAN(f.price), 2) AS median_price,
            COUNT(*) AS listing_count
     FROM ANALYTICS_DB.DWH.GOLD_ML_FEATURES f
     WHERE f.posted_date IS NOT NULL
@@ -15,13 +14,11 @@ ON t.city = s.city AND t.year_month = s.year_month
 WHEN MATCHED AND (
        t.avg_price IS DISTINCT FROM s.avg_price
     OR t.avg_price_per_sqm IS DISTINCT FROM s.avg_price_per_sqm
-    OR t.median_price IS DISTINCT FROM s.median_price
     OR t.listing_count IS DISTINCT FROM s.listing_count
 ) THEN UPDATE SET
     avg_price = s.avg_price,
     avg_price_per_sqm = s.avg_price_per_sqm,
-    median_price = s.median_price,
     listing_count = s.listing_count,
     updated_at = SYSDATE()
-WHEN NOT MATCHED THEN INSERT (city, year_month, avg_price, avg_price_per_sqm, median_price, listing_count, updated_at)
-VALUES (s.city, s.year_month, s.avg_price, s.avg_price_per_sqm, s.median_price, s.listing_count, SYSDATE())
+WHEN NOT MATCHED THEN INSERT (city, year_month, avg_price, avg_price_per_sqm, listing_count, updated_at)
+VALUES (s.city, s.year_month, s.avg_price, s.avg_price_per_sqm, s.listing_count, SYSDATE())

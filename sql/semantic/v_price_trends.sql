@@ -5,7 +5,6 @@ CREATE OR REPLACE VIEW ANALYTICS_DB.SEMANTIC.V_PRICE_TRENDS (
     listing_count COMMENT 'gold listings posted that month',
     avg_price COMMENT 'VND',
     avg_price_per_sqm COMMENT 'VND per m²',
-    median_price COMMENT 'VND, median of the month',
     previous_avg_price COMMENT 'avg_price of the city''s previous month with listings; NULL for the first',
     avg_price_change COMMENT 'avg_price / previous_avg_price - 1; NULL for the first month',
     updated_at COMMENT 'when the gold row last changed'
@@ -15,7 +14,6 @@ SELECT p.city AS city,
        p.listing_count AS listing_count,
        p.avg_price AS avg_price,
        p.avg_price_per_sqm AS avg_price_per_sqm,
-       p.median_price AS median_price,
        LAG(p.avg_price) OVER (PARTITION BY p.city ORDER BY p.year_month) AS previous_avg_price,
        p.avg_price / NULLIF(LAG(p.avg_price) OVER (PARTITION BY p.city ORDER BY p.year_month), 0) - 1
            AS avg_price_change,

@@ -4,7 +4,6 @@ CREATE TABLE IF NOT EXISTS ANALYTICS_DB.DWH.GOLD_PRICE_TRENDS (
     year_month VARCHAR COMMENT 'YYYY-MM of posted_date',
     avg_price FLOAT COMMENT 'VND',
     avg_price_per_sqm FLOAT COMMENT 'VND per m²',
-    median_price FLOAT COMMENT 'VND, median of the month',
     listing_count INTEGER COMMENT 'gold listings posted that month',
     updated_at TIMESTAMP_NTZ COMMENT 'when the row last changed'
 )
