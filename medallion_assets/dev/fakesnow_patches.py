@@ -65,24 +65,35 @@ def null_timestamps() -> None:
 
 
 def _column_comments(expression) -> tuple[object, list[tuple[str, str]]]:
-    """(the table or view, [(column, comment)]) declared by a CREATE statement; (None, []) for anything else."""
+    """(the table or view, [(column, comment)]) declared by a CREATE statement or added by ALTER TABLE ... ADD
+    COLUMN; (None, []) for anything else."""
     from sqlglot import exp
 
-    if not isinstance(expression, exp.Create) or expression.kind not in ("TABLE", "VIEW"):
-        return None, []
-    schema = expression.this if isinstance(expression.this, exp.Schema) else None
-    if schema is None:
+    if isinstance(expression, exp.Alter) and expression.args.get("kind") == "TABLE":
+        table, columns = (
+            expression.this,
+            [a for a in expression.args.get("actions") or [] if isinstance(a, exp.ColumnDef)],
+        )
+    elif isinstance(expression, exp.Create) and expression.kind in ("TABLE", "VIEW"):
+        if not isinstance(expression.this, exp.Schema):
+            return None, []
+        table, columns = expression.this.this, [c for c in expression.this.expressions if isinstance(c, exp.ColumnDef)]
+    else:
         return None, []
     found = []
-    for column in schema.expressions:
-        comment = column.find(exp.CommentColumnConstraint) if isinstance(column, exp.ColumnDef) else None
+    for column in columns:
+        comment = column.find(exp.CommentColumnConstraint)
         if comment is not None:
             found.append((column.name, comment.this.name))
-    return schema.this, found
+    return table, found
 
 
 def column_comments() -> None:
+    """Column COMMENTs of CREATE TABLE / VIEW and ALTER TABLE ... ADD COLUMN, which fakesnow drops, kept as
+    DuckDB comments (INFORMATION_SCHEMA.COLUMNS.COMMENT reads them). As on Snowflake, an IF NOT EXISTS that
+    finds the table (or the column) changes no comment."""
     import fakesnow.cursor
+    from sqlglot import exp
 
     if "column_comments" in _applied:
         return
@@ -95,21 +106,26 @@ def column_comments() -> None:
         catalog = (table.catalog or self._conn.database or "").upper()
         schema = (table.db or self._conn.schema or "").upper()
         name = table.name.upper()
-        existed = bool(
-            self._duck_conn.execute(
-                "SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+        before = {
+            row[0].upper()
+            for row in self._duck_conn.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+                "AND table_name = ?",
                 [catalog, schema, name],
             ).fetchall()
-        )
+        }
         result = original(self, transformed, params)
-        if not (existed and transformed.args.get("exists")):
-            for column, comment in comments:
-                self._duck_conn.execute(
-                    f'COMMENT ON COLUMN "{catalog}"."{schema}"."{name}"."{column.upper()}" IS '
-                    + "'"
-                    + comment.replace("'", "''")
-                    + "'"
-                )
+        if isinstance(transformed, exp.Create) and before and transformed.args.get("exists"):
+            return result  # CREATE ... IF NOT EXISTS on an existing table
+        for column, comment in comments:
+            if isinstance(transformed, exp.Alter) and column.upper() in before:
+                continue  # ADD COLUMN IF NOT EXISTS of a column the table has
+            self._duck_conn.execute(
+                f'COMMENT ON COLUMN "{catalog}"."{schema}"."{name}"."{column.upper()}" IS '
+                + "'"
+                + comment.replace("'", "''")
+                + "'"
+            )
         return result
 
     fakesnow.cursor.FakeSnowflakeCursor._execute = _execute

@@ -8,7 +8,8 @@ field's doc. A view column's type is derived from the tables it reads (sqlglot's
 table declarations); an expression whose type cannot be derived is cast in the view's SQL.
 
 Adding a column to a table is therefore one edit of its DDL (plus the statements that fill it): the asset's
-column schema, the lakehouse publication's field docs and the schema test follow.
+column schema, the lakehouse publication's field docs and the schema test follow, and a warehouse whose table
+predates the column gets it from `add_missing_columns` (run by `warehouse.apply_setup`) with the same definition.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Column:
     name: str
     type: str
     description: str
+    definition: str = ""  # as the DDL states it, e.g. "avg_price FLOAT COMMENT 'VND'" (for ADD COLUMN)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def _tables() -> dict[str, Table]:
         if not isinstance(create, exp.Create) or create.kind != "TABLE":
             continue
         columns = tuple(
-            Column(d.name.lower(), _type_name(d.args["kind"]), _comment(d)) for d in create.find_all(exp.ColumnDef)
+            Column(d.name.lower(), _type_name(d.args["kind"]), _comment(d), d.sql("snowflake"))
+            for d in create.find_all(exp.ColumnDef)
         )
         found[_table_name(create)] = Table(_table_name(create), "table", source, columns)
     return found
@@ -175,3 +178,32 @@ def all_declared() -> dict[str, Table]:
 def column_schema(name: str) -> dg.TableSchema:
     """The declared columns of a table or view, for `dagster/column_schema`."""
     return declared(name).schema()
+
+
+def add_missing_columns(conn) -> list[str]:
+    """Add to each declared table the declared columns the warehouse's table lacks (a table created before a
+    column was added to its DDL: CREATE TABLE IF NOT EXISTS leaves it as it was), with their type and COMMENT
+    as declared; returns them as TABLE.column. One INFORMATION_SCHEMA query per database; nothing else when
+    nothing is missing. Snowflake appends an added column after the others."""
+    by_database: dict[str, list[Table]] = {}
+    for table in _tables().values():
+        by_database.setdefault(table.name.split(".")[0], []).append(table)
+    added = []
+    for database, declared_tables in sorted(by_database.items()):
+        existing: dict[str, set[str]] = {}
+        for row in warehouse.fetch_all(conn, "common/database_columns", names={"database": database}):
+            existing.setdefault(f"{database}.{row['table_schema']}.{row['table_name']}".upper(), set()).add(
+                row["column_name"].lower()
+            )
+        for table in declared_tables:
+            if table.name not in existing:
+                continue  # not created (its DDL failed, or is not ours to create): apply_setup said so
+            for column in table.columns:
+                if column.name not in existing[table.name]:
+                    warehouse.execute_text(
+                        conn,
+                        f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column.definition}",
+                        f"sql/{table.source}.sql (adding {column.name} to the existing table)",
+                    )
+                    added.append(f"{table.name}.{column.name}")
+    return added

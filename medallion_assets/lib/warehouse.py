@@ -346,7 +346,11 @@ def atomic(conn: SnowflakeConnection) -> Iterator[SnowflakeConnection]:
 
 
 def apply_setup(conn: SnowflakeConnection) -> list[str]:
-    """Create databases, schemas, tables and stages that do not exist yet; idempotent."""
+    """Create databases, schemas, tables and stages that do not exist yet, and add to existing tables the
+    columns their DDL declares that they lack (lib/tables.add_missing_columns); idempotent. Returns the files
+    applied and an "ADD COLUMN TABLE.column" per column added."""
+    from medallion_assets.lib import tables
+
     applied = []
     for file_name, statement in setup_statements():
         try:
@@ -354,7 +358,7 @@ def apply_setup(conn: SnowflakeConnection) -> list[str]:
         except DatabaseError as exc:
             raise MedallionError(f"DDL sql/setup/{file_name} failed: {exc.msg}") from exc
         applied.append(file_name)
-    return applied
+    return applied + [f"ADD COLUMN {column}" for column in tables.add_missing_columns(conn)]
 
 
 def put_file(conn: SnowflakeConnection, local_path: Path, stage: str) -> None:

@@ -21,7 +21,7 @@ from medallion_assets.defs.gold import assets as gold_assets
 from medallion_assets.defs.gold import checks as gold_checks
 from medallion_assets.defs.lakehouse.assets import build_asset, publish_table
 from medallion_assets.defs.lakehouse.checks import build_checks
-from medallion_assets.lib import lakehouse, silver
+from medallion_assets.lib import lakehouse, silver, tables
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
 from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET, LakehouseResource
@@ -282,13 +282,20 @@ def test_medallion_lakehouse_show_reads_the_current_or_an_earlier_snapshot(
     conn.cursor().execute(f"UPDATE {TRENDS_TABLE} SET avg_price = 2.5e9, city = ''")
     second = publish(snowflake_resource, lake, TRENDS_TABLE)
 
-    header = "city,year_month,avg_price,avg_price_per_sqm,listing_count,updated_at\n"  # text mode: \r\n read as \n
+    # the declared columns in their order; those the row leaves out are NULL, printed empty (text mode: \r\n read
+    # as \n)
+    columns = [c.name for c in tables.declared(TRENDS_TABLE).columns]
+
+    def csv(**cells: str) -> str:
+        return ",".join(columns) + "\n" + ",".join(cells.get(c, "") for c in columns) + "\n"
+
+    cells = {"year_month": "2025-01", "listing_count": "2", "updated_at": "2026-11-30T01:02:03"}
     done = medallion(env, "lakehouse", "show", "gold_price_trends", "--format", "csv")
-    assert (done.returncode, done.stdout) == (0, header + '"",2025-01,2500000000.0,,2,2026-11-30T01:02:03\n')
+    assert (done.returncode, done.stdout) == (0, csv(city='""', avg_price="2500000000.0", **cells))
     done = medallion(
         env, "lakehouse", "show", "gold_price_trends", "--snapshot", first["snapshot_id"], "--format", "csv"
     )
-    assert (done.returncode, done.stdout) == (0, header + "Hà Nội,2025-01,1500000000.0,,2,2026-11-30T01:02:03\n")
+    assert (done.returncode, done.stdout) == (0, csv(city="Hà Nội", avg_price="1500000000.0", **cells))
     done = medallion(env, "lakehouse", "snapshots", "gold_price_trends", "--format", "csv")
     lines = done.stdout.splitlines()
     assert done.returncode == 0 and lines[0] == "snapshot_id,parent_id,committed_at,operation,rows,schema_id,state"

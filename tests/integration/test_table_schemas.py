@@ -153,3 +153,35 @@ def test_column_comments_behave_as_on_snowflake(warehouse_conn):
         assert [(c.name, c.description) for c in schema.columns] == [("a", "it's a"), ("b", None)]
     finally:
         cur.execute("DROP TABLE ANALYTICS_DB.DWH.T_COMMENTS")
+
+
+def test_a_column_added_to_a_ddl_reaches_a_table_created_before_it(warehouse_conn, monkeypatch):
+    """CREATE TABLE IF NOT EXISTS leaves an existing table as it was: apply_setup adds the declared columns it
+    lacks, with their type and COMMENT, and nothing on the next call (so no ALTER file repeats the column)."""
+    trends = "ANALYTICS_DB.DWH.GOLD_PRICE_TRENDS"
+    real = warehouse.load_sql
+    text = real("setup/302_gold_price_trends").replace(
+        "    updated_at TIMESTAMP_NTZ",
+        "    median_price NUMBER(18,2) COMMENT 'VND, the month''s median',\n    updated_at TIMESTAMP_NTZ",
+    )
+    assert "median_price" in text
+    monkeypatch.setattr(
+        warehouse, "load_sql", lambda name: text if name == "setup/302_gold_price_trends" else real(name)
+    )
+    tables._tables.cache_clear()
+    try:
+        assert [a for a in warehouse.apply_setup(warehouse_conn) if a.startswith("ADD")] == [
+            f"ADD COLUMN {trends}.median_price"
+        ]
+        actual = metadata.table_schema(warehouse_conn, trends)
+        assert [(c.name, family(c.type), c.description) for c in actual.columns][-1] == (
+            "median_price",
+            "fixed",
+            "VND, the month's median",
+        )
+        assert [a for a in warehouse.apply_setup(warehouse_conn) if a.startswith("ADD")] == []
+    finally:
+        monkeypatch.undo()
+        tables._tables.cache_clear()
+        warehouse_conn.cursor().execute(f"ALTER TABLE {trends} DROP COLUMN IF EXISTS median_price")
+    assert [a for a in warehouse.apply_setup(warehouse_conn) if a.startswith("ADD")] == []
