@@ -1,8 +1,5 @@
 """Real-estate listings from MongoDB through Kafka into Snowflake, as a Dagster asset graph.
 
-`medallion_assets.definitions.defs` is the code location.
+`medallion_assets.definitions.defs` is the code location. Importing the package imports nothing else: each command
+and each run imports what it needs when it needs it (`medallion query` neither Dagster nor dagster-snowflake).
 """
-
-from medallion_assets.lib.lazy_imports import defer_snowpark
-
-defer_snowpark()  # before anything imports dagster_snowflake: Snowpark only when used (lib/lazy_imports.py)

@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from medallion_assets.lib.lazy_imports import defer_snowpark
 from tests.helpers import CONFIG_VARS, PORT_VARS
+
+# As the code location does (defs/__init__.py): several test modules import dagster_snowflake at their top.
+defer_snowpark()
 
 # `make test TEST_WORKERS=2` runs the suite on two pytest-xdist workers with --dist loadgroup. Each worker is its
 # own process with its own session servers (services_home), tmp_path_factory folder and os.environ, so what a test

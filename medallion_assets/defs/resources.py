@@ -12,23 +12,16 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
 from medallion_assets.lib import snowflake_auth
-from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
 from medallion_assets.lib.session import outside_a_run, run_scoped
-from medallion_assets.lib.settings import Ports, TopicSettings, embedded_services, embedded_snowflake_args, value
+from medallion_assets.lib.settings import Ports, TopicSettings, embedded_services, require_together, value
 from medallion_assets.lib.settings import is_set as _set
 
 
 def _env_or(name: str, default: str) -> str:
     """A setting that is not secret: its value is shown in the UI, so read it now."""
     return value(name, default)
-
-
-def _require_together(primary: str, required: list[str]) -> None:
-    missing = [name for name in required if not _set(name)]
-    if missing:
-        raise MedallionError(f"{primary} is set, so {', '.join(missing)} must be set too (see .env.example)")
 
 
 def mongo_resource() -> MongoResource:
@@ -59,7 +52,7 @@ def kafka_resource() -> KafkaResource:
         )
     protocol = value("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
     if protocol.startswith("SASL"):
-        _require_together(
+        require_together(
             "KAFKA_SECURITY_PROTOCOL=" + protocol, ["KAFKA_SASL_MECHANISM", "KAFKA_USERNAME", "KAFKA_PASSWORD"]
         )
     optional = {
@@ -81,52 +74,9 @@ def kafka_resource() -> KafkaResource:
     )
 
 
-def _snowflake_credential() -> dict:
-    """The sign-in fields from the environment (lib/snowflake_auth.py): a key pair, or a person's password."""
-    how = snowflake_auth.method()
-    if how == "key":
-        fields = {"private_key": dg.EnvVar(snowflake_auth.KEY)}
-    elif how == "key_path":
-        fields = {"private_key_path": _env_or(snowflake_auth.KEY_PATH, "")}
-    elif how == "password":
-        return {"password": dg.EnvVar(snowflake_auth.PASSWORD)}
-    else:
-        return {}
-    if _set(snowflake_auth.PASSPHRASE):
-        fields["private_key_password"] = dg.EnvVar(snowflake_auth.PASSPHRASE)
-    return fields
-
-
 def snowflake_resource() -> SnowflakeResource:
-    if "snowflake" in embedded_services():
-        args = embedded_snowflake_args(Ports.configured().snowflake)
-        # the embedded warehouse's own user, by its password, or by a key pair registered for it (as on Snowflake)
-        credential = _snowflake_credential() or {"password": args["password"]}
-        del args["password"]
-        return SnowflakeResource(
-            account=args.pop("account"),
-            user=args.pop("user"),
-            **credential,
-            additional_snowflake_connection_args={**args, "network_timeout": 30, "login_timeout": 10},
-        )
-    credential = _snowflake_credential()
-    if not credential:
-        raise MedallionError(
-            "SNOWFLAKE_ACCOUNT is set, so SNOWFLAKE_PRIVATE_KEY or SNOWFLAKE_PRIVATE_KEY_PATH (a key pair, for a "
-            "service user) or SNOWFLAKE_PASSWORD (a person) must be set too (see docs/configuration.md)"
-        )
-    _require_together("SNOWFLAKE_ACCOUNT", ["SNOWFLAKE_USER"])
-    return SnowflakeResource(
-        account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
-        user=dg.EnvVar("SNOWFLAKE_USER"),
-        **credential,
-        role=_env_or("SNOWFLAKE_ROLE", "") or None,
-        warehouse=_env_or("SNOWFLAKE_WAREHOUSE", "") or None,
-        login_timeout=30,
-        # Every session in UTC, so CURRENT_TIMESTAMP and friends agree with the UTC the code stores
-        # (SYSDATE() in sql/ is UTC whatever the session says).
-        additional_snowflake_connection_args={"session_parameters": {"TIMEZONE": "UTC"}},
-    )
+    """The warehouse resource, signed in as lib/snowflake_auth.resource_fields says (secrets as `dg.EnvVar`)."""
+    return SnowflakeResource(**snowflake_auth.resource_fields(dg.EnvVar))
 
 
 def build_resources() -> dict:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from medallion_assets.lib import settings, warehouse
+from medallion_assets.lib import settings, snowflake_auth, warehouse
 from medallion_assets.lib.errors import MedallionError, MissingObject
 
 OK, FAIL, UNKNOWN = "✓", "✗", "–"
@@ -207,7 +207,7 @@ def snowflake_checks(snowflake, embedded: bool) -> Iterator[Line]:
         with warehouse.connect(snowflake) as conn:
             (role,) = warehouse.execute(conn, "doctor/current_role").fetchone()
             yield ok(f"{where}: signed in as {snowflake.user} with {how} "
-                     f"({warehouse.credential_variable(snowflake)}), role {role}")  # fmt: skip
+                     f"({snowflake_auth.credential_variable(snowflake)}), role {role}")  # fmt: skip
             yield warehouse_line(conn, snowflake, where, embedded)
             yield from object_lines(conn, where, role)
     except MedallionError as exc:

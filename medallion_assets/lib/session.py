@@ -14,15 +14,19 @@ statement once where that is provably safe (see `refused_before_running` and `sa
 from __future__ import annotations
 
 import logging
-import threading
 from contextlib import AbstractContextManager
 from typing import Any
 
-from dagster_snowflake import SnowflakeResource
-from pydantic import PrivateAttr
-from snowflake.connector.errors import Error
+from medallion_assets.lib.lazy_imports import defer_snowpark
 
-from medallion_assets.lib.errors import MedallionError, ServiceUnavailable
+defer_snowpark()  # before dagster_snowflake: Snowpark and snowflake.core only when used (lib/lazy_imports.py)
+
+from dagster_snowflake import SnowflakeResource  # noqa: E402
+from pydantic import PrivateAttr  # noqa: E402
+from snowflake.connector.errors import Error  # noqa: E402
+
+from medallion_assets.lib.errors import MedallionError, ServiceUnavailable  # noqa: E402
+from medallion_assets.lib.snowflake_auth import timed_out, timeout_s  # noqa: E402
 
 # Snowflake's codes for a session the server no longer knows: expired, or its token not valid (a restarted server).
 SESSION_GONE_ERRNOS = (390111, 390112, 390114, 290401)
@@ -103,12 +107,6 @@ class SessionSnowflakeResource(SnowflakeResource):
                 _log.warning("closing the run's warehouse session failed: %s", exc)
 
 
-def timeout_s(resource: SnowflakeResource) -> int:
-    """How long one request waits for an answer: the connector's socket timeout (its default is 60 s)."""
-    extra = resource.additional_snowflake_connection_args or {}
-    return int(extra.get("socket_timeout") or 60)
-
-
 def run_scoped(resource: SnowflakeResource) -> SessionSnowflakeResource:
     """The same resource (same settings, secrets still `dg.EnvVar`) with one session per run."""
     return SessionSnowflakeResource(**resource._get_non_default_public_field_values())
@@ -134,17 +132,6 @@ def connection_lost(exc: BaseException) -> bool:
     return any(
         s in text for s in ("Connection reset", "Connection aborted", "RemoteDisconnected", "Connection refused")
     )
-
-
-def timed_out(exc: BaseException | None) -> bool:
-    """The server took the request and never answered (frozen, overloaded): somewhere in the error's chain a
-    read timed out. Never the same as a refused login."""
-    seen = 0
-    while exc is not None and seen < 20:
-        if "timed out" in str(getattr(exc, "msg", "") or exc).lower():
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
 
 
 _READ_ONLY = ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "USE", "EXPLAIN")
@@ -196,24 +183,3 @@ def login_failed_during(conn: Session, what: str, exc: Error) -> ServiceUnavaila
         "committed stay, rerun the step once it answers",
         service="Snowflake",
     )
-
-
-def where(snowflake: SnowflakeResource) -> str:
-    extra = snowflake.additional_snowflake_connection_args or {}
-    return f" at {extra['host']}:{extra['port']}" if "host" in extra and "port" in extra else ""
-
-
-def _quiet_cancel_threads(args) -> None:
-    """The connector cancels a statement that outlived `network_timeout` from a timer thread; on a frozen server
-    that cancel request times out too and the thread dies with a traceback on stderr. The statement itself fails
-    in the caller's thread with its own error, so the timer's failure is logged in one line instead."""
-    from snowflake.connector._utils import _TrackedQueryCancellationTimer
-
-    if isinstance(args.thread, _TrackedQueryCancellationTimer):
-        _log.info("the warehouse did not answer a statement's cancel request: %s", str(args.exc_value)[:200])
-        return
-    _previous_hook(args)
-
-
-_previous_hook = threading.excepthook
-threading.excepthook = _quiet_cancel_threads

@@ -100,6 +100,13 @@ def value(name: str, default: str = "") -> str:
     return os.environ[name].strip() if is_set(name) else default
 
 
+def require_together(primary: str, required: list[str]) -> None:
+    """`primary` is set, so every variable in `required` must be too: one line naming the missing ones."""
+    missing = [name for name in required if not is_set(name)]
+    if missing:
+        raise MedallionError(f"{primary} is set, so {', '.join(missing)} must be set too (see .env.example)")
+
+
 def min_quality_score() -> float:
     """MEDALLION_MIN_QUALITY_SCORE: the data_quality_score a silver listing needs for gold (0.0-1.0, default 0.6)."""
     raw = os.environ.get(MIN_QUALITY_SCORE_VARIABLE, "").strip()

@@ -15,18 +15,13 @@ from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dagster_snowflake import SnowflakeResource
 from snowflake.connector import SnowflakeConnection
 from snowflake.connector.errors import (
-    BadGatewayError,
     DatabaseError,
     Error,
-    ForbiddenError,
-    InterfaceError,
     OperationalError,
-    ServiceUnavailableError,
 )
 
 from medallion_assets.lib import settings, snowflake_auth
@@ -38,18 +33,17 @@ from medallion_assets.lib.session import (
     login_failed_during,
     refused_before_running,
     safe_to_repeat,
-    timed_out,
-    timeout_s,
     unreachable,
-    where,
 )
+
+if TYPE_CHECKING:
+    from dagster_snowflake import SnowflakeResource
 
 # The repository's top-level sql/ folder, shipped inside the package as `medallion_assets.sql`
 # (see [tool.setuptools] in pyproject.toml); found through the import system, never by path walking.
 SQL_PACKAGE = "medallion_assets.sql"
 OBJECT_DOES_NOT_EXIST = 2003  # Snowflake's errno for "Object ... does not exist or not authorized"
 INSUFFICIENT_PRIVILEGES = (3001,)  # "SQL access control error: Insufficient privileges to operate on ..."
-ROLE_NOT_GRANTED = (390189,)  # "Role 'X' specified in the connect string is not granted to this user"
 
 
 def sql_root():
@@ -102,7 +96,7 @@ def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator
         conn.raw  # noqa: B018 - the sign-in, if this session has none yet
     except Error as exc:
         conn.discard()
-        raise _login_failed(snowflake, exc) from None
+        raise snowflake_auth.login_error(snowflake, exc) from None
     if schema is not None:
         try:
             execute_text(conn, _with_names("USE SCHEMA {schema}", {"schema": schema}), f"USE SCHEMA {schema}")
@@ -126,64 +120,11 @@ def connect(snowflake: SnowflakeResource, schema: str | None = None) -> Iterator
                 raise unreachable(conn, "the final COMMIT", exc) from None
 
 
-def _login_failed(snowflake: SnowflakeResource, exc: Error) -> MedallionError:
-    """A sign-in that timed out is a frozen or overloaded server, never a refused login; others: sign_in_error."""
-    if timed_out(exc):
-        return ServiceUnavailable(
-            f"Snowflake{where(snowflake)} timed out after {timeout_s(snowflake)} s while signing in (running but "
-            "not answering: frozen or overloaded)",
-            service="Snowflake",
-        )
-    return sign_in_error(snowflake, exc)
-
-
 def _close_quietly(context) -> None:
     try:
         context.__exit__(None, None, None)
     except Error:
         pass  # the error that made us close is the one to report
-
-
-def _first_line(exc: Error) -> str:
-    return (exc.msg or str(exc)).strip().splitlines()[0]
-
-
-def credential_variable(snowflake: SnowflakeResource) -> str:
-    """The environment variable holding the credential this resource signs in with."""
-    if snowflake.private_key_path:
-        return snowflake_auth.KEY_PATH
-    if snowflake.private_key:
-        return snowflake_auth.KEY
-    if snowflake_auth.method() == "password" or "snowflake" not in settings.embedded_services():
-        return snowflake_auth.PASSWORD
-    return "the embedded password"
-
-
-def sign_in_error(snowflake: SnowflakeResource, exc: Error) -> MedallionError:
-    """A failed sign-in as one line: `ServiceUnavailable` when the warehouse could not be reached or answered with
-    a server error (an outage: wait), `AccessRefused` when it answered no (a credential, a role, a network policy:
-    someone must act)."""
-    if isinstance(exc, OperationalError | InterfaceError | ServiceUnavailableError | BadGatewayError):
-        return ServiceUnavailable(
-            f"Snowflake is unreachable ({type(exc).__name__}: {_first_line(exc)}); check SNOWFLAKE_ACCOUNT and the "
-            "network, or run `medallion services up` for the embedded warehouse",
-            service="Snowflake",
-        )
-    detail = _first_line(exc)
-    detail = re.sub(r"^(\d+( \(\w+\))?: )?(Failed to connect to DB: \S+\. )?", "", detail)
-    code = f"{exc.errno}: " if exc.errno else ""
-    if exc.errno in ROLE_NOT_GRANTED:
-        fix = f"grant role {snowflake.role} to user {snowflake.user}, or fix SNOWFLAKE_ROLE"
-    elif isinstance(exc, ForbiddenError):
-        fix = "a network policy or firewall refuses this address; ask the account administrator"
-    elif snowflake.private_key or snowflake.private_key_path:
-        fix = (
-            f"check SNOWFLAKE_USER and {credential_variable(snowflake)}, and that its public key is registered "
-            "(ALTER USER ... SET RSA_PUBLIC_KEY, see docs)"
-        )
-    else:
-        fix = f"check SNOWFLAKE_USER and {credential_variable(snowflake)}"
-    return AccessRefused(f"Snowflake refused the sign-in ({code}{detail}): {fix}", service="Snowflake")
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -255,7 +196,7 @@ def _failed(conn, what: str, exc: Error) -> MedallionError:
         return unreachable(conn, what, exc)  # the server went away (or the network): not a fault of the SQL
     if exc.errno in INSUFFICIENT_PRIVILEGES or exc.sqlstate == "42501":
         return AccessRefused(
-            f"SQL {what} was refused: {_first_line(exc)}; grant the pipeline's role what the statement "
+            f"SQL {what} was refused: {snowflake_auth.first_line(exc)}; grant the pipeline's role what the statement "
             "needs (see docs: the grants `medallion doctor` checks)",
             service="Snowflake",
         )

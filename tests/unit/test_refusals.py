@@ -13,7 +13,7 @@ from snowflake.connector.errors import DatabaseError, ForbiddenError, Operationa
 
 from medallion_assets.lib import kafka as kafka_module
 from medallion_assets.lib import mongo as mongo_module
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import snowflake_auth, warehouse
 from medallion_assets.lib.errors import AccessRefused, MedallionError, ServiceUnavailable
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.mongo import MongoResource
@@ -176,7 +176,7 @@ def resource(**fields) -> SnowflakeResource:
     ],
 )  # fmt: skip
 def test_snowflake_sign_in_errors(error, kind, says):
-    classified = warehouse.sign_in_error(resource(), error)
+    classified = snowflake_auth.sign_in_error(resource(), error)
     assert type(classified) is kind and says in str(classified), str(classified)
 
 
@@ -185,7 +185,7 @@ def test_a_key_pair_refusal_points_at_the_registered_public_key():
 
     private, _ = key_pair()
     error = DatabaseError(msg="JWT token is invalid.", errno=390144)
-    message = str(warehouse.sign_in_error(resource(private_key=private), error))
+    message = str(snowflake_auth.sign_in_error(resource(private_key=private), error))
     assert message == (
         "Snowflake refused the sign-in (390144: JWT token is invalid.): check SNOWFLAKE_USER and "
         "SNOWFLAKE_PRIVATE_KEY, and that its public key is registered (ALTER USER ... SET RSA_PUBLIC_KEY, see docs)"
