@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 from medallion_assets import cli
 
@@ -50,6 +52,22 @@ def test_query_prints_rows_in_each_format(stack, capsys):
     assert capsys.readouterr().out.splitlines() == ["A  B", "-  ----", "1  x,y", "2  NULL", "(2 rows)"]
     assert cli.main(["query", "SELECT * FROM NO_SUCH_DB.NOPE.NADA"]) == 1
     assert "query failed" in capsys.readouterr().err
+
+
+def test_query_signs_in_without_dagster_on_the_real_warehouse(services_home):
+    """A fresh interpreter, as the console script is: rows from the session's warehouse, no Dagster loaded."""
+    code = (
+        "import json, sys\n"
+        "from medallion_assets.cli import main\n"
+        "assert main(['query', 'SELECT 1 AS one, CURRENT_TIMESTAMP() AS t', '--format', 'json']) == 0\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'dagster_snowflake', 'pydantic'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows, modules = done.stdout.rsplit("\n", 2)[:2]
+    (row,) = json.loads(rows)
+    assert row["ONE"] == 1 and row["T"].endswith("+00:00"), row  # the session in UTC, as the runs' sessions are
+    assert modules == "[]"
 
 
 def test_services_status_reports_each_server(services_home, capsys):

@@ -5,9 +5,12 @@ sign-in fails a sensor tick (it is not an outage to skip)."""
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import pytest
 
+from medallion_assets import cli
 from medallion_assets.defs.resources import snowflake_resource
 from medallion_assets.dev import fakesnow_auth
 from medallion_assets.lib import warehouse
@@ -65,6 +68,41 @@ def test_a_wrong_passphrase_stops_before_signing_in(registered, monkeypatch):
     monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE", "wrong")
     with pytest.raises(MedallionError, match=r"^SNOWFLAKE_PRIVATE_KEY_PASSPHRASE does not decrypt the key in "):
         current_user(snowflake_resource())
+
+
+def query_one(capsys) -> tuple[int, list | None, str]:
+    """`medallion query` (its own sign-in, lib/snowflake_auth.sign_in): exit code, rows printed, stderr."""
+    code = cli.main(["query", "SELECT 1 AS one", "--format", "json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out) if out else None, err
+
+
+def test_medallion_query_signs_in_with_a_key_in_the_environment_or_an_encrypted_file(
+    registered, monkeypatch, tmp_path, capsys
+):
+    plain, encrypted = registered
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY", plain)
+    assert query_one(capsys) == (0, [{"ONE": 1}], "")
+    monkeypatch.delenv("SNOWFLAKE_PRIVATE_KEY")
+    path = tmp_path / "rsa_key.p8"
+    path.write_text(encrypted)
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY_PATH", str(path))
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE", "correct horse")
+    assert query_one(capsys) == (0, [{"ONE": 1}], "")
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE", "wrong")
+    assert query_one(capsys) == (
+        1,
+        None,
+        "medallion: SNOWFLAKE_PRIVATE_KEY_PASSPHRASE does not decrypt the key in SNOWFLAKE_PRIVATE_KEY_PATH\n",
+    )
+
+
+def test_medallion_query_says_a_refused_key_in_the_same_line_as_the_runs(services_home, monkeypatch, capsys):
+    stranger, _ = key_pair()
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY", stranger)
+    with pytest.raises(AccessRefused) as refused:
+        current_user(snowflake_resource())
+    assert query_one(capsys) == (1, None, f"medallion: {refused.value}\n")
 
 
 def test_a_wrong_password_is_refused(services_home):
