@@ -7,6 +7,10 @@ dagster_snowflake import with stand-ins for exactly the names it takes from thos
 real module the first time it is used (called, subscripted at run time, or an attribute read), so those helpers
 still work. The stand-ins are removed from `sys.modules` right after, so any other `import snowflake.snowpark`
 gets the real module. SnowflakeResource itself (snowflake-connector-python) is untouched.
+
+It runs where dagster_snowflake is first imported, not when the package is: defs/__init__.py (every module under
+defs/, so the code location and every run worker) and lib/session.py (lib/warehouse.py and the commands that use it).
+`medallion query` imports neither (lib/snowflake_auth.sign_in), so it pays for neither Dagster nor this.
 """
 
 from __future__ import annotations

@@ -43,3 +43,32 @@ def test_a_command_loads_the_definitions_without_snowpark_and_the_names_import_o
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+PACKAGE = Path(__file__).resolve().parents[2] / "medallion_assets"
+# Where the deferral runs before dagster_snowflake is imported: defs/__init__.py (for every module under defs/) and
+# lib/session.py (for itself, and lib/warehouse.py, which imports it at run time only through lib/session.py).
+DEFERRING = ("defs/", "lib/session.py")
+
+
+def test_every_module_importing_dagster_snowflake_does_so_after_the_deferral():
+    """A module elsewhere that imports dagster_snowflake at its top would load Snowpark (seconds) in whatever imports
+    it first, e.g. a `medallion` command; one under TYPE_CHECKING or inside a function is fine."""
+    eager = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.split(".")[0] == "dagster_snowflake" for name in names):
+                eager.append(str(path.relative_to(PACKAGE)))
+    assert eager and all(p.startswith(DEFERRING) for p in eager), [p for p in eager if not p.startswith(DEFERRING)]
+
+
+def test_the_package_and_the_query_command_import_no_dagster():
+    code = (
+        "import sys\n"
+        "import medallion_assets, medallion_assets.cli, medallion_assets.lib.snowflake_auth\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'dagster_snowflake', 'pydantic'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr[-2000:]
