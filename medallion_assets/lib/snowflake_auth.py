@@ -165,7 +165,10 @@ def sign_in() -> Iterator[Any]:
     try:
         yield conn
     except BaseException:
-        conn.close()
+        try:
+            conn.close()
+        except Error as exc:  # a dead server cannot be told goodbye; the error that got here is the one to say
+            _log.debug("closing a failed direct session: %s", exc)
         raise
     try:
         conn.commit()
