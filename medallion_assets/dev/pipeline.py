@@ -10,6 +10,7 @@ judge yet). Exits non-zero when a run step or a blocking check fails; a skip is 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
 import time
@@ -120,6 +121,8 @@ def run_job(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = 
     run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     view = StepView(steps, log_path, graph=defs.resolve_asset_graph(), live=False if verbose else None)
     instance.add_event_listener(run_id, view.on_event)
+    if not verbose:  # a blocking check of a skipped asset has no result; Dagster warns once per downstream step
+        logging.getLogger("dagster._core.execution.plan.active").setLevel(logging.ERROR)
     with view:
         result = job.execute_in_process(instance=instance, run_id=run_id, run_config=run_config, raise_on_error=False)
     return result, log_path
