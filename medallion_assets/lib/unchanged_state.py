@@ -28,6 +28,13 @@ def setup_fingerprint() -> str:
     return fingerprint("ddl", (f"{name}\n{statement}" for name, statement in warehouse.setup_statements()))
 
 
+def folder_fingerprint(folder: str) -> str:
+    """Every statement in sql/<folder>/ (fragments included): a recomputing step reruns when its SQL changed."""
+    root = warehouse.sql_root().joinpath(folder)
+    names = sorted(f.name[:-4] for f in root.iterdir() if f.name.endswith(".sql"))
+    return fingerprint(folder, (f"{name}\n{warehouse.load_sql(f'{folder}/{name}')}" for name in names))
+
+
 def declared_tables() -> set[str]:
     return {name for name, table in tables.all_declared().items() if table.kind == "table"}
 

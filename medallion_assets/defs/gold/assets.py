@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
 from medallion_assets.defs.unchanged import kept_or_new_version, skipped_unchanged, unchanged_inputs
-from medallion_assets.lib import charts, settings, warehouse
+from medallion_assets.lib import charts, settings, unchanged_state, warehouse
 from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
 from medallion_assets.lib.metadata import md_table
 from medallion_assets.lib.tables import column_schema
@@ -52,10 +52,13 @@ GOLD_TABLES_KEYS = ("gold_ml_features", "gold_market_analytics", "gold_price_tre
 )
 def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource):
     min_quality_score = settings.min_quality_score()  # MEDALLION_MIN_QUALITY_SCORE, as the quality checks read it
+    # skipped when silver, the quality bar and gold's SQL are as gold last read them (defs/unchanged.py)
+    sql = unchanged_state.folder_fingerprint("gold")
     reason = unchanged_inputs(context, "gold_ml_features")
     recorded = context.instance.get_latest_materialization_event(dg.AssetKey("gold_ml_features"))
-    built_with = recorded.asset_materialization.metadata.get("min_quality_score") if recorded else None
-    if reason and built_with is not None and built_with.value == min_quality_score:
+    built = recorded.asset_materialization.metadata if recorded and recorded.asset_materialization else {}
+    same = [getattr(built.get(k), "value", None) for k in ("min_quality_score", "sql")] == [min_quality_score, sql]
+    if reason and same:
         context.log.info(f"gold: skipped, {reason}")
         for key in GOLD_TABLES_KEYS:
             yield skipped_unchanged(key, reason)
@@ -96,6 +99,7 @@ def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource)
         metadata={
             **changes("ml_features"),
             "min_quality_score": dg.MetadataValue.float(min_quality_score),
+            "sql": dg.MetadataValue.text(sql),  # the fingerprint of sql/gold/ it ran
             "price_quartiles": dg.MetadataValue.json({q: result[q] for q in ("p25", "p50", "p75")}),
             "price_categories": dg.MetadataValue.json(by_dimension.get("price_category", {})),
             "area_categories": dg.MetadataValue.json(by_dimension.get("area_category", {})),
