@@ -7,9 +7,18 @@ current data versions. An asset whose inputs are all as they were when it last m
 records an observation saying so (`skipped`, `reason`: the UI's Events, `medallion pipeline`'s Skipped section)
 and no materialization, so Dagster skips the checks and assets that depend on it. Nothing is sent to the
 warehouse to decide this: the Dagster instance holds every fact used.
+
+A skipped step makes Dagster skip what depends on it in the run, so a step skips only when what it would skip is
+settled (`settled_downstream`): the last run (before this one) that planned each of those assets succeeded. After
+a failed or killed run the next run lets every step look for itself, so nothing stays behind a skip.
+
+Silver, the listing history and the warehouse schema have data versions derived from the warehouse itself
+(lib/unchanged_state.py: their positions, the rendered DDL) and confirm with one read before they skip writes.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import dagster as dg
 
@@ -47,8 +56,48 @@ def unchanged_inputs(context: dg.AssetExecutionContext, key: str | None = None) 
         read = tags.get(INPUT_VERSION_TAG + dep.to_user_string())
         if read is None or read != latest_data_version(context.instance, dep):
             return None
+    if settled_downstream(context, asset_key) is not None:
+        return None
     names = ", ".join(d.to_user_string() for d in upstream)
     return f"unchanged: {names} did not change since its last materialization"
+
+
+def _downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> set[dg.AssetKey]:
+    """The assets of this run's job below `key`, not produced by this step."""
+    layer = context.job_def.asset_layer
+    in_job, own = layer.selected_asset_keys, set(context.assets_def.keys)
+    found: set[dg.AssetKey] = set()
+    todo = [key]
+    while todo:
+        for child in layer.get(todo.pop()).child_keys:
+            if child in in_job and child not in own and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def settled_downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
+    """None when every asset this step's skip would skip was last planned by a run that succeeded; else the
+    first that was not (its run failed, was canceled or still runs): then the step must not skip."""
+    statuses: dict[str, dg.DagsterRunStatus | None] = {}
+    for child in sorted(_downstream(context, key), key=lambda k: k.to_user_string()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fetch_planned_materializations is marked deprecated, not replaced
+            planned = context.instance.fetch_planned_materializations(child, limit=5).records
+        previous = next((r.run_id for r in planned if r.run_id != context.run.run_id), None)
+        if previous is None:
+            continue  # never planned before: nothing of it waits behind a skip
+        if previous not in statuses:
+            run = context.instance.get_run_by_id(previous)
+            statuses[previous] = run.status if run else None
+        if statuses[previous] != dg.DagsterRunStatus.SUCCESS:
+            return f"{child.to_user_string()} was last planned by run {previous[:8]}, which did not succeed"
+    return None
+
+
+def recorded_version(context: dg.AssetExecutionContext, key: str) -> str | None:
+    """The data version of `key`'s latest materialization."""
+    return latest_data_version(context.instance, dg.AssetKey(key))
 
 
 def skipped_unchanged(key: str, reason: str) -> dg.AssetObservation:
