@@ -88,3 +88,35 @@ def test_the_checker_finds_what_is_missing(tmp_path):
     assert "teleport" not in _targets()
     assert _MAKE.findall("run `make tiny` to make files\n$ make pipeline") == ["tiny", "pipeline"]
     assert _PATH.match("tests/unit/test_docs.py") and not _PATH.match("$MEDALLION_HOME/logs/x.log")
+
+
+_CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: |$)|^={7}$", re.MULTILINE)
+
+
+def conflict_markers(text: str) -> list[int]:
+    """Line numbers of git merge-conflict markers left in a text."""
+    return [text.count("\n", 0, m.start()) + 1 for m in _CONFLICT.finditer(text)]
+
+
+def test_no_tracked_text_file_holds_a_merge_conflict_marker():
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    found = {}
+    for name in tracked.splitlines():
+        if not name.endswith(
+            (".md", ".py", ".sql", ".toml", ".yaml", ".yml", ".txt", ".lock", ".cfg")
+        ) and name not in (
+            "Makefile",
+            ".ci/run",
+        ):
+            continue
+        path = ROOT / name
+        if path.is_file() and (lines := conflict_markers(path.read_text(encoding="utf-8", errors="replace"))):
+            found[name] = lines
+    assert found == {}
+
+
+def test_the_marker_finder_sees_each_marker_and_nothing_else():
+    text = "a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> main\n======== not one\n| === |\n"
+    assert conflict_markers(text) == [2, 4, 6]
