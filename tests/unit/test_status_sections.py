@@ -150,3 +150,31 @@ def test_sensors_and_schedules_show_the_state_the_instance_records(workspace):
     assert report(instance).automation == [
         (name, kind, "STOPPED" if name == "nightly_reconciliation" else state) for name, kind, state in expected
     ]
+
+
+def test_stale_lists_unevaluated_gates_and_a_layer_behind_its_upstream_for_more_than_ten_minutes():
+    """operating.md: Stale lists every materialization whose blocking checks were not evaluated, and every asset
+    that follows its upstream but is older than an upstream materialization made more than 10 minutes ago."""
+    silver, bronze = dg.AssetKey("silver_real_estate"), dg.AssetKey("bronze_real_estate")
+    assert status.FOLLOW_GRACE_S == 600
+    gates = [
+        ("bronze_real_estate", "blocking check bronze_offsets_unique never ran"),
+        ("silver_real_estate", "blocking check silver_quality_share never ran"),
+    ]
+    with dg.instance_for_test() as instance:
+        materialized(instance, "silver_real_estate", NOW - 2 * HOUR)
+        materialized(instance, "bronze_real_estate", NOW - 9 * 60)  # newer than silver, within the grace
+        assert status.stale_rows(instance, GRAPH, {silver}, NOW) == gates
+        materialized(instance, "bronze_real_estate", NOW - 11 * 60)  # newer than silver, for 11 minutes now
+        assert status.stale_rows(instance, GRAPH, {silver}, NOW) == [
+            *gates,
+            (
+                "silver_real_estate",
+                "older than bronze_real_estate (2026-12-03 11:49:00 UTC); last materialized 2026-12-03 10:00:00 UTC",
+            ),
+        ]
+        for check in ("bronze_offsets_unique", "silver_quality_share"):  # the gates pass: only the lag is left
+            asset = bronze if check.startswith("bronze") else silver
+            instance.report_runless_asset_event(dg.AssetCheckEvaluation(asset_key=asset, check_name=check, passed=True))
+        assert [row[0] for row in status.stale_rows(instance, GRAPH, {silver}, NOW)] == ["silver_real_estate"]
+        assert not status.Report(stale=status.stale_rows(instance, GRAPH, {silver}, NOW)).ok  # exit 3
