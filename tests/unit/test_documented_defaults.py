@@ -76,3 +76,26 @@ def test_source_topic_and_protocol_defaults(clean_env):
     clean_env.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     with pytest.raises(MedallionError, match="KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD must be set too"):
         kafka_resource()
+
+
+def test_a_snowflake_session_runs_in_utc_with_the_accounts_default_role_and_warehouse(clean_env):
+    # configuration.md: every session runs with TIMEZONE = 'UTC'; SNOWFLAKE_ROLE / SNOWFLAKE_WAREHOUSE default to
+    # the account's defaults (nothing sent)
+    from medallion_assets.defs.resources import snowflake_resource
+
+    production = {
+        "MEDALLION_ENV": "production",
+        "MONGO_URI": "mongodb://db.example.com/",
+        "KAFKA_BOOTSTRAP_SERVERS": "broker.example.com:9092",
+        "SNOWFLAKE_ACCOUNT": "xy12345",
+        "SNOWFLAKE_USER": "SVC",
+        "SNOWFLAKE_PASSWORD": "not-used",
+    }
+    for name, value in production.items():
+        clean_env.setenv(name, value)
+    resource = snowflake_resource()
+    assert resource.additional_snowflake_connection_args == {"session_parameters": {"TIMEZONE": "UTC"}}
+    assert (resource.role, resource.warehouse) == (None, None)
+    clean_env.setenv("SNOWFLAKE_ROLE", "TRANSFORMER")
+    clean_env.setenv("SNOWFLAKE_WAREHOUSE", "COMPUTE_WH")
+    assert (snowflake_resource().role, snowflake_resource().warehouse) == ("TRANSFORMER", "COMPUTE_WH")
