@@ -178,3 +178,20 @@ def test_stale_lists_unevaluated_gates_and_a_layer_behind_its_upstream_for_more_
             instance.report_runless_asset_event(dg.AssetCheckEvaluation(asset_key=asset, check_name=check, passed=True))
         assert [row[0] for row in status.stale_rows(instance, GRAPH, {silver}, NOW)] == ["silver_real_estate"]
         assert not status.Report(stale=status.stale_rows(instance, GRAPH, {silver}, NOW)).ok  # exit 3
+
+
+def test_status_with_every_embedded_server_down_says_so_starts_none_and_exits_3(clean_env, tmp_path, capsys):
+    """operating.md: `medallion status` reads only, it never starts a server; a service that does not answer
+    makes it exit 3."""
+    from medallion_assets import cli
+    from medallion_assets.dev import services
+
+    ports = {name: services.free_port() for name in ("mongo", "s3", "kafka", "snowflake")}
+    for name, port in ports.items():
+        clean_env.setenv(f"MEDALLION_{name.upper()}_PORT", str(port))
+    assert cli.main(["status"]) == 3
+    out = capsys.readouterr().out
+    rows = [line.split()[:2] for line in out.split("Services\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:-1]]
+    assert rows == [["mongo", "down"], ["s3", "down"], ["kafka", "down"], ["snowflake", "down"]]
+    assert not (tmp_path / "home").exists()  # no server state, pid file or log was made
+    assert [services.answers(name, services.Ports(**ports)) for name in ports] == [False] * 4
