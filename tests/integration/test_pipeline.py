@@ -1,4 +1,5 @@
-"""`medallion pipeline` end to end on a source too small to train the price model on."""
+"""`medallion pipeline` end to end on a source too small to train the price model on, run once for the module
+with a random token in every secret variable; the token must appear nowhere Dagster records or prints."""
 
 from __future__ import annotations
 
