@@ -152,7 +152,10 @@ def main() -> None:
     parser.add_argument("--shots", type=Path, help="save a small PNG of every page here (dashboard-<page>.png)")
     parser.add_argument("--city", help="open the Market page filtered to this city")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as profile, chromium_page(chromium(), FLAGS, Path(profile)) as page:
+    with (
+        tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile,
+        chromium_page(chromium(), FLAGS, Path(profile)) as page,
+    ):
         for path, _title in PAGES:
             query = f"?city={urllib.parse.quote(args.city)}" if args.city and not path else ""
             shown, seconds = open_page(page, f"{args.url}/{path}{query}")
