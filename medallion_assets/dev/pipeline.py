@@ -304,8 +304,17 @@ def summarize(defs: dg.Definitions, result, pulse=None, snowflake=None) -> Summa
         first, *rest = pulse.lines()
         out.write(f"\nMarket pulse (one partition per event day): {first}\n" + "".join(f"  {line}\n" for line in rest))
     if skipped:
+        # what skipped on its own, with its reason; what merely followed an unmaterialized upstream asset is a
+        # count (each such step's own line above names that asset): a nothing-new run stays a screen long
+        said = [row for row in skipped if not row[1].startswith("not run: ")]
+        followed = len(skipped) - len(said)
         out.write("\nSkipped\n")
-        print_rows(["skipped", "why"], skipped, out=out)
+        if said:
+            print_rows(["skipped", "why"], said, out=out)
+        if followed:
+            out.write(
+                f"and {followed} asset(s) and check(s) after them not run: an upstream asset was not materialized\n"
+            )
     if failed_steps:
         out.write(f"\nFAILED steps: {', '.join(failed_steps)}\n")
     if blocking_failures:
