@@ -177,8 +177,9 @@ def test_sensors_carry_new_documents_to_gold_and_views_without_a_click(dagster_u
 BRONZE = dg.AssetKey("bronze_real_estate")
 BRONZE_GATE = dg.AssetCheckKey(BRONZE, "bronze_offsets_unique")  # bronze's one blocking check
 SENSORS = ("mongo_changes_sensor", "kafka_backlog_sensor")
-# TODO measure: kill -> silver, gold and the view hold the source
-CATCH_UP_S = 200
+# Measured on a quiet machine: kill -> bronze_offsets_unique passed <= 14.5 s, -> silver, gold and the view hold the
+# source 23.5 s (run monitoring failed the dead run within 1 s, then two automation runs); about 4x that.
+CATCH_UP_S = 100
 
 
 def source_ids() -> set[str]:
@@ -230,18 +231,23 @@ def latest_execution(url: str, check: dg.AssetCheckKey) -> dict:
     return (graphql(url, EXECUTIONS_QUERY, variables)["assetCheckExecutions"] or [{}])[0]  # newest first
 
 
-def run_checks_left_by(url: str, instance: dg.DagsterInstance, graph, run_id: str) -> list[str]:
-    """Run (through GraphQL) the checks whose latest execution is still the one `run_id` planned and never made;
-    returns their names once they all passed."""
+def rerun_checks(url: str, instance: dg.DagsterInstance, graph, dead_run: str, since: set[str]) -> dict[str, list]:
+    """Run (through GraphQL) the checks whose latest execution is still one `dead_run` planned and never made, and
+    those whose latest execution failed in a run not in `since`; returns their names once all passed."""
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(graph.asset_check_keys))
-    left = sorted((k for k, record in latest.items() if record.run_id == run_id), key=lambda k: k.to_user_string())
-    if left:  # (an empty check selection would mean the whole job)
-        selection = [{"assetKey": {"path": k.asset_key.path}, "name": k.name} for k in left]
+    left = {k for k, record in latest.items() if record.run_id == dead_run}
+    failed = {k for k, r in latest.items() if r.run_id not in since and r.status.value == "FAILED"}
+    keys = sorted(left | failed, key=lambda k: k.to_user_string())
+    if keys:  # (an empty check selection would mean the whole job)
+        selection = [{"assetKey": {"path": k.asset_key.path}, "name": k.name} for k in keys]
         assert wait_for_run(url, launch(url, {**ASSET_JOB, "assetCheckSelection": selection}), 180) == "SUCCESS"
-        latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(left)
-        failed = {k.to_user_string(): latest[k].status.value for k in left if latest[k].status.value != "SUCCEEDED"}
-        assert not failed, failed
-    return [k.to_user_string() for k in left]
+        latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+        failing = {k.to_user_string(): latest[k].status.value for k in keys if latest[k].status.value != "SUCCEEDED"}
+        assert not failing, failing
+    return {
+        "never evaluated": sorted(k.to_user_string() for k in left),
+        "failed": sorted(k.to_user_string() for k in failed),
+    }
 
 
 def test_a_run_killed_between_bronze_and_its_checks_is_caught_up_without_a_click(dagster_ui):
@@ -257,7 +263,12 @@ def test_a_run_killed_between_bronze_and_its_checks_is_caught_up_without_a_click
     the asset index each time (tests/ui/dagster_dev.py); the run's event log then shows whether the kill came before
     any bronze check evaluation (the race is lost otherwise, and the test says so). Afterwards the checks the dead run
     planned and nothing evaluated since (the non-blocking ones, which no condition requests) are run through GraphQL
-    as a cleanup, so the module's other tests find every check of the latest data evaluated whatever their order."""
+    as a cleanup, so the module's other tests find every check of the latest data evaluated whatever their order.
+
+    Not asserted (it fails today): that no check fails on the way. The automation requests gold's blocking check
+    gold_from_trusted_silver (an additional dep on silver) in the same run as silver, before gold is rebuilt, so it
+    fails against the old gold (gold_rows 384, population 403 in one run) and holds back what waits on gold's checks
+    (lakehouse_gold_ml_features); the cleanup runs it again, and it passes on the rebuilt gold."""
     from snowflake.connector.errors import ProgrammingError
 
     from medallion_assets.definitions import defs
@@ -333,6 +344,8 @@ def test_a_run_killed_between_bronze_and_its_checks_is_caught_up_without_a_click
 
         def caught_up() -> bool:
             latest = latest_execution(url, BRONZE_GATE)
+            if latest.get("runId") not in runs_at_kill:
+                timings.setdefault("planned", time.monotonic() - killed)
             if latest.get("runId") in runs_at_kill or latest.get("status") != "SUCCEEDED":
                 return False
             timings.setdefault("gate", time.monotonic() - killed)
@@ -346,8 +359,9 @@ def test_a_run_killed_between_bronze_and_its_checks_is_caught_up_without_a_click
             "V_PROPERTY_LISTINGS to the source's ids after the killed run",
         )
         print(
-            f"\n[delay] kill -> run failed {failed_after:.1f}s, -> bronze_offsets_unique passed "
-            f"{timings['gate']:.1f}s, -> silver, gold and the view hold the source {time.monotonic() - killed:.1f}s"
+            f"\n[delay] kill -> run failed {failed_after:.1f}s, -> bronze_offsets_unique planned "
+            f"<={timings['planned']:.1f}s, passed <={timings['gate']:.1f}s, -> silver, gold and the view hold the "
+            f"source {time.monotonic() - killed:.1f}s"
         )
         final = layer_ids(topic, source)
         assert set(final["trusted"]) & new, "no new document is trusted: gold and the view would prove nothing"
@@ -356,12 +370,14 @@ def test_a_run_killed_between_bronze_and_its_checks_is_caught_up_without_a_click
             r for r in after if any(t["key"] == "medallion/trigger" and t["value"] in SENSORS for t in r["tags"])
         ]
         assert not triggered, f"a sensor saw something to do after the kill: {triggered}"
+        print(f"\n[runs after the kill] {[(r['jobName'], r['status'], automation_run(r)) for r in after]}")
         gate_run_id = latest_execution(url, BRONZE_GATE)["runId"]
         assert any(r["runId"] == gate_run_id and automation_run(r) for r in after), (gate_run_id, after)
         assert gate in rows, f"medallion status did not list the unevaluated gate after the run failed: {rows}"
         assert not status.Report(stale=rows).ok  # `medallion status` exits 3
-        # cleanup: the checks the dead run planned that no condition requests (the non-blocking ones)
-        print(f"\n[left unevaluated by the automation] {run_checks_left_by(url, instance, graph, run_id)}")
+        # cleanup: the checks the dead run planned that no condition requests (the non-blocking ones), and any that
+        # failed in the catch-up (gold_from_trusted_silver, requested with silver before gold is rebuilt: see above)
+        print(f"\n[checks run again after the catch-up] {rerun_checks(url, instance, graph, run_id, runs_at_kill)}")
     finally:
         instance.dispose()
 
