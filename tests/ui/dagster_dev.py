@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import signal
@@ -137,11 +138,23 @@ def kill_run_after_materialization(instance, run_id: str, asset_key, timeout: fl
         records = instance.fetch_materializations(asset_key, limit=1).records
         return bool(records) and records[0].run_id == run_id
 
+    def read_while_stopped() -> bool | None:
+        """materialized() with the worker stopped; None when the read waits on a lock the stopped worker holds
+        (SQLite's busy timeout is 30 s): the worker then goes on until the read returns, so read again."""
+        future = reader.submit(materialized)
+        try:
+            return future.result(timeout=0.5)
+        except concurrent.futures.TimeoutError:
+            os.kill(pid, signal.SIGCONT)
+            future.result()
+            return None
+
     deadline = time.monotonic() + timeout
+    reader = concurrent.futures.ThreadPoolExecutor(1)
     try:
         while True:
             _stop(pid)
-            if materialized():
+            if read_while_stopped():
                 os.kill(pid, signal.SIGKILL)
                 break
             if instance.get_run_by_id(run_id).is_finished:
@@ -153,6 +166,7 @@ def kill_run_after_materialization(instance, run_id: str, asset_key, timeout: fl
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)  # a killed process dies; one left stopped by a failure goes on
+        reader.shutdown()
     wait_for(lambda: runs.process_gone(pid, since), 30, 0.1, f"run worker {pid} to die")
     return instance.all_logs(run_id)
 
