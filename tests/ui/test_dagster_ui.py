@@ -256,7 +256,7 @@ def test_a_run_killed_between_bronze_and_its_checks_is_caught_up_without_a_click
     cursor past the documents and bronze already committed the consumer group's offsets, so neither sensor sees
     anything to do. With no source change and no click, the dead run is marked failed (by the code server, which
     sees its process end; else by run monitoring within its 10 s poll), the automation evaluates bronze's blocking
-    check (bronze_offsets_unique, CHECK_AFTER_ITS_ASSET), and silver, gold and V_PROPERTY_LISTINGS follow until they
+    check (bronze_offsets_unique, check_after_its_asset), and silver, gold and V_PROPERTY_LISTINGS follow until they
     hold exactly the source's ids, all within CATCH_UP_S of the kill; no sensor starts a run meanwhile. Before that,
     `medallion status` lists the unevaluated gate (exit 3).
 
