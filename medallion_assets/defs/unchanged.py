@@ -9,16 +9,15 @@ and no materialization, so Dagster skips the checks and assets that depend on it
 warehouse to decide this: the Dagster instance holds every fact used.
 
 A skipped step makes Dagster skip what depends on it in the run, so a step skips only when what it would skip is
-settled (`settled_downstream`): the last run (before this one) that planned each of those assets succeeded. After
-a failed or killed run the next run lets every step look for itself, so nothing stays behind a skip.
+settled (`settled_downstream`): each of those assets has a materialization that read the current data version of
+everything it depends on. After a failed or killed run, or a run of part of the graph, what was left behind is not
+settled, so the next run does not skip in front of it and nothing stays behind a skip.
 
 Silver, the listing history and the warehouse schema have data versions derived from the warehouse itself
 (lib/unchanged_state.py: their positions, the rendered DDL) and confirm with one read before they skip writes.
 """
 
 from __future__ import annotations
-
-import warnings
 
 import dagster as dg
 
@@ -77,21 +76,24 @@ def _downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> set[dg.A
 
 
 def settled_downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
-    """None when every asset this step's skip would skip was last planned by a run that succeeded; else the
-    first that was not (its run failed, was canceled or still runs): then the step must not skip."""
-    statuses: dict[str, dg.DagsterRunStatus | None] = {}
+    """None when every asset this step's skip would skip has already read what it depends on: its latest
+    materialization recorded, for each upstream asset, that asset's current data version. Else why not (never
+    materialized, or an upstream asset changed since, as after a run killed half-way or a run of only part of the
+    graph): then the step must not skip, so that what follows it runs. Partitioned assets follow their own
+    partitions (the pulse's event days) and are not waited for."""
+    layer = context.job_def.asset_layer
     for child in sorted(_downstream(context, key), key=lambda k: k.to_user_string()):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # fetch_planned_materializations is marked deprecated, not replaced
-            planned = context.instance.fetch_planned_materializations(child, limit=5).records
-        previous = next((r.run_id for r in planned if r.run_id != context.run.run_id), None)
-        if previous is None:
-            continue  # never planned before: nothing of it waits behind a skip
-        if previous not in statuses:
-            run = context.instance.get_run_by_id(previous)
-            statuses[previous] = run.status if run else None
-        if statuses[previous] != dg.DagsterRunStatus.SUCCESS:
-            return f"{child.to_user_string()} was last planned by run {previous[:8]}, which did not succeed"
+        node = layer.get(child)
+        if node.is_partitioned:
+            continue
+        event = context.instance.get_latest_materialization_event(child)
+        if event is None or event.asset_materialization is None:
+            return f"{child.to_user_string()} was never materialized"
+        tags = event.asset_materialization.tags or {}
+        for parent in sorted(node.parent_keys, key=lambda k: k.to_user_string()):
+            current = latest_data_version(context.instance, parent)
+            if current is not None and tags.get(INPUT_VERSION_TAG + parent.to_user_string()) != current:
+                return f"{child.to_user_string()} has not read the latest {parent.to_user_string()}"
     return None
 
 
