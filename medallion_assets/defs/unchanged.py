@@ -10,8 +10,9 @@ warehouse to decide this: the Dagster instance holds every fact used.
 
 A skipped step makes Dagster skip what depends on it in the run, so a step skips only when what it would skip is
 settled (`settled_downstream`): each of those assets has a materialization that read the current data version of
-everything it depends on. After a failed or killed run, or a run of part of the graph, what was left behind is not
-settled, so the next run does not skip in front of it and nothing stays behind a skip.
+everything it depends on, or recorded a skip of its own (the model not retrained) after that version. After a
+failed or killed run, or a run of part of the graph, what was left behind is not settled, so the next run does not
+skip in front of it and nothing stays behind a skip.
 
 Silver, the listing history and the warehouse schema have data versions derived from the warehouse itself
 (lib/unchanged_state.py: their positions, the rendered DDL) and confirm with one read before they skip writes.
@@ -75,25 +76,38 @@ def _downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> set[dg.A
     return found
 
 
+def _skipped_since(instance: dg.DagsterInstance, child: dg.AssetKey, parent: dg.AssetKey) -> bool:
+    """Whether `child` recorded a skip (its own policy, e.g. the model not retrained) after `parent`'s latest
+    materialization: it saw the parent's current version and chose to keep what it has."""
+    skipped = instance.fetch_observations(child, limit=1).records
+    latest = instance.fetch_materializations(parent, limit=1).records
+    if not skipped or not latest or skipped[0].asset_observation is None:
+        return False
+    metadata = skipped[0].asset_observation.metadata or {}
+    return "skipped" in metadata and skipped[0].storage_id > latest[0].storage_id
+
+
 def settled_downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
-    """None when every asset this step's skip would skip has already read what it depends on: its latest
-    materialization recorded, for each upstream asset, that asset's current data version. Else why not (never
-    materialized, or an upstream asset changed since, as after a run killed half-way or a run of only part of the
-    graph): then the step must not skip, so that what follows it runs. Partitioned assets follow their own
-    partitions (the pulse's event days) and are not waited for."""
-    layer = context.job_def.asset_layer
+    """None when every asset this step's skip would skip has already seen what it depends on: its latest
+    materialization read each upstream asset's current data version, or it recorded a skip of its own after
+    that version was materialized. Else why not (never materialized, or an upstream asset changed since, as after
+    a run killed half-way or a run of only part of the graph): then the step must not skip, so that what follows
+    runs. Partitioned assets follow their own partitions (the pulse's event days) and are not waited for."""
+    layer, instance = context.job_def.asset_layer, context.instance
     for child in sorted(_downstream(context, key), key=lambda k: k.to_user_string()):
         node = layer.get(child)
         if node.is_partitioned:
             continue
-        event = context.instance.get_latest_materialization_event(child)
+        event = instance.get_latest_materialization_event(child)
         if event is None or event.asset_materialization is None:
             return f"{child.to_user_string()} was never materialized"
         tags = event.asset_materialization.tags or {}
         for parent in sorted(node.parent_keys, key=lambda k: k.to_user_string()):
-            current = latest_data_version(context.instance, parent)
-            if current is not None and tags.get(INPUT_VERSION_TAG + parent.to_user_string()) != current:
-                return f"{child.to_user_string()} has not read the latest {parent.to_user_string()}"
+            current = latest_data_version(instance, parent)
+            if current is None or tags.get(INPUT_VERSION_TAG + parent.to_user_string()) == current:
+                continue
+            if not _skipped_since(instance, child, parent):
+                return f"{child.to_user_string()} has not seen the latest {parent.to_user_string()}"
     return None
 
 

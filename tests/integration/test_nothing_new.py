@@ -180,6 +180,15 @@ def test_nothing_new_writes_nothing_with_one_login_and_one_new_document_reaches_
     for name in ("gold_ml_features", "gold_listing_history"):  # the changed gold tables got one snapshot each
         assert after[name][: len(lake_before[name])] == lake_before[name]
         assert len(after[name]) == len(lake_before[name]) + 1
+    assert "not retrained" in skip_reasons(third)["model_registry"]  # 1 row of 301 changed: below the share
+
+    # nothing new again: the registry, which skipped on its own policy after gold's new version, does not hold
+    # gold (or anything) back from skipping (defs/unchanged.py settled_downstream)
+    fourth, run_requests, pulse_requests = pipeline(code, instance, snowflake_resource, warehouse_requests)
+    assert writes(run_requests) == [] and writes(pulse_requests) == []
+    assert materialized(fourth) <= {"warehouse_schema", "data_ingestion", "bronze_real_estate"}
+    assert snapshots(code) == after
+    assert rows(snowflake_resource, "SELECT COUNT(*) AS n FROM ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY")[0][0] == 1
 
 
 def test_a_wiped_warehouse_gets_its_schema_and_every_row_back_although_the_instance_remembers(
