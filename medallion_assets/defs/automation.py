@@ -142,8 +142,15 @@ nightly_reconciliation = dg.ScheduleDefinition(
 # On every blocking check: run the check when its asset was materialized and the check has not run since (the run
 # died between the asset and its checks, or someone materialized the asset without them). Without it the layers below
 # would wait forever on a gate nobody evaluates: their own condition needs the blocking checks passed. A check that
-# ran in the same run as its asset counts as handled, so this requests nothing in the normal case.
-CHECK_AFTER_ITS_ASSET = dg.AutomationCondition.eager().with_label("check_after_its_asset")
+# ran in the same run as its asset counts as handled, so this requests nothing in the normal case. Only the check's
+# own asset counts: a check that also reads another asset (gold_from_trusted_silver reads silver) must not run when
+# only that one changed, against its own asset not rebuilt yet (it failed there, and its failure held what follows).
+CHECK_AFTER_ITS_ASSET_LABEL = "check_after_its_asset"
+
+
+def check_after_its_asset(asset: str) -> dg.AutomationCondition:
+    return dg.AutomationCondition.eager().allow(dg.AssetSelection.assets(asset)).with_label(CHECK_AFTER_ITS_ASSET_LABEL)
+
 
 # Follows its upstream: runs once all upstream assets are updated, none in progress, and their
 # blocking checks passed (a failed quality gate on silver keeps gold as it was).

@@ -7,6 +7,15 @@ current data versions. An asset whose inputs are all as they were when it last m
 records an observation saying so (`skipped`, `reason`: the UI's Events, `medallion pipeline`'s Skipped section)
 and no materialization, so Dagster skips the checks and assets that depend on it. Nothing is sent to the
 warehouse to decide this: the Dagster instance holds every fact used.
+
+A skipped step makes Dagster skip what depends on it in the run, so a step skips only when what it would skip is
+settled (`settled_downstream`): each of those assets has a materialization that read the current data version of
+everything it depends on, or recorded a skip of its own (the model not retrained) after that version. After a
+failed or killed run, or a run of part of the graph, what was left behind is not settled, so the next run does not
+skip in front of it and nothing stays behind a skip.
+
+Silver, the listing history and the warehouse schema have data versions derived from the warehouse itself
+(lib/unchanged_state.py: their positions, the rendered DDL) and confirm with one read before they skip writes.
 """
 
 from __future__ import annotations
@@ -47,8 +56,64 @@ def unchanged_inputs(context: dg.AssetExecutionContext, key: str | None = None) 
         read = tags.get(INPUT_VERSION_TAG + dep.to_user_string())
         if read is None or read != latest_data_version(context.instance, dep):
             return None
+    if settled_downstream(context, asset_key) is not None:
+        return None
     names = ", ".join(d.to_user_string() for d in upstream)
     return f"unchanged: {names} did not change since its last materialization"
+
+
+def _downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> set[dg.AssetKey]:
+    """The assets of this run's job below `key`, not produced by this step."""
+    layer = context.job_def.asset_layer
+    in_job, own = layer.selected_asset_keys, set(context.assets_def.keys)
+    found: set[dg.AssetKey] = set()
+    todo = [key]
+    while todo:
+        for child in layer.get(todo.pop()).child_keys:
+            if child in in_job and child not in own and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _skipped_since(instance: dg.DagsterInstance, child: dg.AssetKey, parent: dg.AssetKey) -> bool:
+    """Whether `child` recorded a skip (its own policy, e.g. the model not retrained) after `parent`'s latest
+    materialization: it saw the parent's current version and chose to keep what it has."""
+    skipped = instance.fetch_observations(child, limit=1).records
+    latest = instance.fetch_materializations(parent, limit=1).records
+    if not skipped or not latest or skipped[0].asset_observation is None:
+        return False
+    metadata = skipped[0].asset_observation.metadata or {}
+    return "skipped" in metadata and skipped[0].storage_id > latest[0].storage_id
+
+
+def settled_downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
+    """None when every asset this step's skip would skip has already seen what it depends on: its latest
+    materialization read each upstream asset's current data version, or it recorded a skip of its own after
+    that version was materialized. Else why not (never materialized, or an upstream asset changed since, as after
+    a run killed half-way or a run of only part of the graph): then the step must not skip, so that what follows
+    runs. Partitioned assets follow their own partitions (the pulse's event days) and are not waited for."""
+    layer, instance = context.job_def.asset_layer, context.instance
+    for child in sorted(_downstream(context, key), key=lambda k: k.to_user_string()):
+        node = layer.get(child)
+        if node.is_partitioned:
+            continue
+        event = instance.get_latest_materialization_event(child)
+        if event is None or event.asset_materialization is None:
+            return f"{child.to_user_string()} was never materialized"
+        tags = event.asset_materialization.tags or {}
+        for parent in sorted(node.parent_keys, key=lambda k: k.to_user_string()):
+            current = latest_data_version(instance, parent)
+            if current is None or tags.get(INPUT_VERSION_TAG + parent.to_user_string()) == current:
+                continue
+            if not _skipped_since(instance, child, parent):
+                return f"{child.to_user_string()} has not seen the latest {parent.to_user_string()}"
+    return None
+
+
+def recorded_version(context: dg.AssetExecutionContext, key: str) -> str | None:
+    """The data version of `key`'s latest materialization."""
+    return latest_data_version(context.instance, dg.AssetKey(key))
 
 
 def skipped_unchanged(key: str, reason: str) -> dg.AssetObservation:

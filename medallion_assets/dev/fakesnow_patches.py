@@ -26,6 +26,11 @@ the driver see what they would see on Snowflake:
 - `persistent_stages`: fakesnow keeps internal stages' files in a temporary folder of its process, so a
   restart loses every staged file while the tables (and a model registry pointing at staged artifacts)
   persist. The fix keeps them in ``<db-path>/stages``, next to the databases, as Snowflake keeps them.
+- `persistent_global`: fakesnow keeps what spans databases (stages, file formats, table and column comments,
+  users) in an in-memory database, so a restart forgets every stage while the tables persist, and the next PUT
+  fails with "Stage ... does not exist" although no one dropped it. The fix keeps that database in
+  ``<db-path>/fakesnow-global.duckdb`` (not a ``*.db`` file, which would be taken for a database), so
+  stages and comments survive a restart as they do on Snowflake.
 """
 
 from __future__ import annotations
@@ -214,6 +219,19 @@ def persistent_stages(db_path) -> None:
     stage.LOCAL_BUCKET_PATH = folder
 
 
+def persistent_global(fs, db_path) -> None:
+    """Keep fakesnow's cross-database objects in ``<db_path>/fakesnow-global.duckdb`` (see the module's docstring)."""
+    from fakesnow import info_schema
+    from fakesnow.instance import GLOBAL_DATABASE_NAME
+    from fakesnow.transforms import show
+
+    path = os.path.realpath(os.path.join(db_path, "fakesnow-global.duckdb"))
+    fs.duck_conn.execute(f"DETACH {GLOBAL_DATABASE_NAME}")
+    fs.duck_conn.execute(f"ATTACH '{path}' AS {GLOBAL_DATABASE_NAME}")
+    fs.duck_conn.execute(info_schema.fs_global_creation_sql())  # every statement IF NOT EXISTS
+    fs.duck_conn.execute(show.fs_global_creation_sql())
+
+
 def apply(fs, db_path=None) -> None:
     """Every fix, for the server whose shared instance is `fs` (its databases under `db_path`)."""
     null_timestamps()
@@ -222,3 +240,4 @@ def apply(fs, db_path=None) -> None:
     stage_get()
     if db_path is not None:
         persistent_stages(db_path)
+        persistent_global(fs, db_path)

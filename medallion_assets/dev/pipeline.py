@@ -10,6 +10,7 @@ judge yet). Exits non-zero when a run step or a blocking check fails; a skip is 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
 import time
@@ -120,6 +121,8 @@ def run_job(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = 
     run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     view = StepView(steps, log_path, graph=defs.resolve_asset_graph(), live=False if verbose else None)
     instance.add_event_listener(run_id, view.on_event)
+    if not verbose:  # a blocking check of a skipped asset has no result; Dagster warns once per downstream step
+        logging.getLogger("dagster._core.execution.plan.active").setLevel(logging.ERROR)
     with view:
         result = job.execute_in_process(instance=instance, run_id=run_id, run_config=run_config, raise_on_error=False)
     return result, log_path
@@ -144,8 +147,13 @@ def run(seed_count: int = 10_000, random_seed: int = 42, start_services: bool = 
         blocked = failed_upstream_of_pulse(defs, result)
         if blocked:  # the pulse reads what they should have written: nothing that depends on a failed step runs
             print(f"market pulse: not run: upstream step(s) {', '.join(blocked)} failed")
-        pulse = None if blocked else run_pulse_days(defs, instance, verbose)
-        summary = summarize(defs, result, pulse)
+        # the pulse round's question and the summary's counts share one session of the command's own
+        command = command_session()
+        try:
+            pulse = None if blocked else run_pulse_days(defs, instance, verbose, command)
+            summary = summarize(defs, result, pulse, command)
+        finally:
+            command.teardown_after_execution(None)
     except MedallionError as exc:
         print(f"medallion: {exc}", file=sys.stderr)
         return 1
@@ -169,12 +177,21 @@ def failed_upstream_of_pulse(defs: dg.Definitions, result) -> list[str]:
     return failed
 
 
-def run_pulse_days(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = False):
+def command_session():
+    """A warehouse resource whose one session serves every `connect` block of the command outside its runs;
+    the caller closes it (`teardown_after_execution`)."""
+    from medallion_assets.defs.resources import resolved, snowflake_resource
+    from medallion_assets.lib.session import run_scoped
+
+    return run_scoped(resolved(snowflake_resource()))
+
+
+def run_pulse_days(defs: dg.Definitions, instance: dg.DagsterInstance, verbose: bool = False, snowflake=None):
     """The partitioned market pulse, one run per range of stale event days (dev/pulse_runs.py)."""
     from medallion_assets.dev.pulse_runs import run_pulse
 
     run_config = {} if verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    return run_pulse(defs, instance, run_config)
+    return run_pulse(defs, instance, run_config, snowflake)
 
 
 def _skip_reason(metadata) -> str | None:
@@ -218,7 +235,7 @@ class Summary:
         self.blocking_failures = blocking_failures
 
 
-def summarize(defs: dg.Definitions, result, pulse=None) -> Summary:
+def summarize(defs: dg.Definitions, result, pulse=None, snowflake=None) -> Summary:
     from medallion_assets.defs.resources import resolved, snowflake_resource
     from medallion_assets.lib import warehouse
     from medallion_assets.lib.output import print_rows
@@ -233,7 +250,7 @@ def summarize(defs: dg.Definitions, result, pulse=None) -> Summary:
         | set(SIDE_TABLES)
     )
     rows = []
-    with warehouse.connect(resolved(snowflake_resource())) as conn:
+    with warehouse.connect(snowflake or resolved(snowflake_resource())) as conn:
         for table in tables:
             count = conn.cursor().execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()[0]  # names from our defs
             rows.append((table, count))
@@ -287,8 +304,17 @@ def summarize(defs: dg.Definitions, result, pulse=None) -> Summary:
         first, *rest = pulse.lines()
         out.write(f"\nMarket pulse (one partition per event day): {first}\n" + "".join(f"  {line}\n" for line in rest))
     if skipped:
+        # what skipped on its own, with its reason; what merely followed an unmaterialized upstream asset is a
+        # count (each such step's own line above names that asset): a nothing-new run stays a screen long
+        said = [row for row in skipped if not row[1].startswith("not run: ")]
+        followed = len(skipped) - len(said)
         out.write("\nSkipped\n")
-        print_rows(["skipped", "why"], skipped, out=out)
+        if said:
+            print_rows(["skipped", "why"], said, out=out)
+        if followed:
+            out.write(
+                f"and {followed} asset(s) and check(s) after them not run: an upstream asset was not materialized\n"
+            )
     if failed_steps:
         out.write(f"\nFAILED steps: {', '.join(failed_steps)}\n")
     if blocking_failures:

@@ -6,8 +6,9 @@ appends a line to ``$MEDALLION_HOME/logs/warehouse-requests.log``:
     2026-12-03T10:15:02.125Z<TAB>login<TAB>
     2026-12-03T10:15:02.310Z<TAB>query<TAB>SELECT cursor_state FROM RAW_DB
 
-(UTC time with milliseconds, ``login`` or ``query``, the statement's first words). benchmarks/awake.py
-reads it back (`read_log`) and applies Snowflake's billing rule to it.
+(UTC time with milliseconds, ``login`` or ``query``, the statement's first words after its leading comments, so
+the first word is what the statement does). benchmarks/awake.py reads it back (`read_log`) and applies
+Snowflake's billing rule to it; tests count writes by that first word (`verb`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -23,9 +25,18 @@ QUERY_PATH = "/queries/v1/query-request"
 FIRST_WORDS = 6
 
 
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)+", re.DOTALL)
+
+
 def first_words(sql: str, count: int = FIRST_WORDS) -> str:
-    """The statement's first `count` words on one line (comments and line breaks collapse to spaces)."""
-    return " ".join(sql.split()[:count])
+    """The statement's first `count` words on one line, after its leading comments (line breaks collapse)."""
+    return " ".join(_LEADING_COMMENTS.sub("", sql).split()[:count])
+
+
+def verb(text: str) -> str:
+    """The first word of a logged statement, upper case: SELECT, INSERT, CREATE, ... ('' for a login)."""
+    words = text.split(None, 1)
+    return words[0].upper() if words else ""
 
 
 def format_line(when: dt.datetime, kind: str, text: str = "") -> str:

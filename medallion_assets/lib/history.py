@@ -78,4 +78,9 @@ def refresh_views(conn) -> dict[str, int]:
     """(Re)create the history views; returns the rows each one shows now."""
     for key in HISTORY_VIEWS:
         warehouse.execute(conn, f"semantic/{key}")
+    return count_views(conn)
+
+
+def count_views(conn) -> dict[str, int]:
+    """The rows each history view shows now."""
     return ints(warehouse.fetch_one(conn, "semantic/history_counts"))

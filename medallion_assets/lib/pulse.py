@@ -85,9 +85,12 @@ def stale_days(conn, lateness: int) -> list[dict]:
 
 
 def log_late(conn, lateness: int, loaded_after: str = BEGINNING) -> dict[str, int]:
-    """Log late versions loaded after `loaded_after` that are not logged yet; returns {event day: logged now}."""
-    before = {r["event_day"]: r["late_changes"] for r in late_by_day(conn, loaded_after)}
+    """Log late versions loaded after `loaded_after` that are not logged yet; returns {event day: logged now}.
+    One read when there is none (a round with nothing late sends no INSERT)."""
     params = {"lateness_days": lateness, "window_days": window_days(lateness), "loaded_after": loaded_after}
+    if not int(warehouse.fetch_one(conn, "pulse/unlogged_late", params).get("unlogged") or 0):
+        return {}
+    before = {r["event_day"]: r["late_changes"] for r in late_by_day(conn, loaded_after)}
     warehouse.execute(conn, "pulse/log_late", params)
     after = late_by_day(conn, loaded_after)
     return {

@@ -3,7 +3,8 @@
 Why views and why assets: the names and columns people build on stay put while the gold tables under them
 change, and declaring each view as an asset puts it in the lineage graph, so the UI shows which dashboard
 inputs a bad silver batch would touch. Views hold no data, so re-creating them is cheap and idempotent
-(CREATE OR REPLACE VIEW). V_ACTIVE_ANOMALIES reads the ML layer's ANOMALY_ALERTS.
+(CREATE OR REPLACE VIEW), and sent only when a view's SQL changed or it is missing (defs/semantic/views.py).
+V_ACTIVE_ANOMALIES reads the ML layer's ANOMALY_ALERTS.
 """
 
 from medallion_assets.lib import warehouse
@@ -37,4 +38,9 @@ def refresh_views(conn) -> dict[str, int]:
     """(Re)create the views; returns the rows each one shows now."""
     for key in VIEWS:
         warehouse.execute(conn, f"semantic/{key}")
+    return count_views(conn)
+
+
+def count_views(conn) -> dict[str, int]:
+    """The rows each view shows now."""
     return ints(warehouse.fetch_one(conn, "semantic/counts"))

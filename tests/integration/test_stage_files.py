@@ -1,6 +1,7 @@
 """Files on an internal stage through the real connector (PUT, GET) against the embedded warehouse, as model
 artifacts use them (lib/artifacts.py), including across a restart of the warehouse: the stand-in's gaps mended in
-dev/fakesnow_patches.py (`stage_get`, `persistent_stages`)."""
+dev/fakesnow_patches.py (`stage_get`, `persistent_stages`,
+`persistent_global`)."""
 
 import subprocess
 import sys
@@ -65,5 +66,12 @@ def test_a_file_put_on_a_stage_comes_back_byte_for_byte_also_after_a_restart(tmp
         with snowflake.connector.connect(**embedded_snowflake_args(port)) as conn:
             assert get(conn, "@A.S.FILES/models/m/v1.joblib", tmp_path / "after") == ["v1.joblib"]
             assert (tmp_path / "after" / "v1.joblib").read_bytes() == content
+            # the stage itself survived the restart (not only its files): a new PUT finds it, as bronze's does
+            (tmp_path / "v2.joblib").write_bytes(content[:100])
+            conn.cursor().execute(
+                f"PUT 'file://{tmp_path / 'v2.joblib'}' @A.S.FILES/models/m/ AUTO_COMPRESS=FALSE OVERWRITE=TRUE"
+            )
+            assert get(conn, "@A.S.FILES/models/m/v2.joblib", tmp_path / "new") == ["v2.joblib"]
+            assert (tmp_path / "new" / "v2.joblib").read_bytes() == content[:100]
     finally:
         stop(process)

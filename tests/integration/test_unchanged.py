@@ -66,16 +66,20 @@ def test_nothing_new_rescores_and_retrains_nothing_and_one_new_document_flows_th
     assert versions >= 1
 
     again = run(stack, instance, statements, monkeypatch)
-    # the model keeps its data version (not retrained), so what reads it is not re-run either
-    assert materialized(again) & ML == {"price_model"}
-    model = instance.get_latest_materialization_event(dg.AssetKey("price_model")).asset_materialization
-    assert model.metadata["retrained"].value is False
+    # silver finds nothing above its marks (one read) and skips, so nothing after it runs: no gold MERGE, no
+    # re-scoring, no training, no prediction
+    assert materialized(again) & (ML | {"silver_real_estate", "gold_ml_features"}) == set()
     reasons = skipped(again)
-    assert reasons["anomaly_alerts"] == "unchanged: gold_ml_features did not change since its last materialization"
-    assert reasons["model_registry"].startswith("not retrained: gold_ml_features changed 0 of ")
-    assert set(reasons) >= {"anomaly_alerts", "model_registry", "feature_importance", "price_predictions"}
-    assert not [s for s in statements if s.startswith("sql/ml/")], statements
+    assert reasons["silver_real_estate"] == "unchanged: no bronze message above silver's high-water marks"
+    assert not [s for s in statements if s.startswith(("sql/ml/", "sql/gold/", "sql/silver/merge"))], statements
     assert count(stack, "ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY") == versions  # no model version
+    assert instance.get_latest_materialization_event(dg.AssetKey("price_model")).run_id == first.run_id
+
+    # gold alone, with silver unchanged since gold last read it: the ML steps skip with their reasons
+    alone = dg.materialize(ASSETS[-4:], resources=stack, instance=instance, raise_on_error=False)
+    assert alone.success
+    reasons = skipped(alone)
+    assert reasons["gold_ml_features"] == "unchanged: silver_real_estate did not change since its last materialization"
 
     with stack["mongo"].get_collection() as collection:
         assert seeding.insert(collection, 1, 6) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import signal
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from medallion_assets.dev import services
+from medallion_assets.dev import runs, services
 
 LOCATION = "medallion_assets"
 ASSET_JOB = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": "__ASSET_JOB"}
@@ -89,6 +90,85 @@ def wait_for_run(url: str, run_id: str, timeout: float) -> str:
         timeout,
         what=f"run {run_id}",
     )
+
+
+def _stop(pid: int) -> None:
+    """SIGSTOP `pid` and return once it is stopped (or gone): it runs no further instruction until SIGCONT."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return
+    for _ in range(1000):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return
+        if state in ("T", "t", "Z", "X"):
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"process {pid} did not stop within 1 s of SIGSTOP")
+
+
+def kill_run_after_materialization(instance, run_id: str, asset_key, timeout: float, slice_s: float = 0.02) -> list:
+    """SIGKILL a run's worker process (the pid its RUN_START event recorded) right after the run stored the
+    materialization of `asset_key`, and return the run's event log as the kill left it.
+
+    Until the asset's step starts the run goes freely; from then on the worker runs in slices of `slice_s`: between
+    two slices it is stopped (SIGSTOP) and its event log read, so it is killed at most one slice after the
+    materialization was stored. What a step does next (a check's STEP_START, its warehouse query, its evaluation
+    event) takes longer than a slice, but the caller must still assert on the returned log what the run did not
+    reach: the race is tight by nature, and only the log can tell it was won."""
+    from dagster._core.events import DagsterEventType
+
+    step_key = asset_key.path[-1]
+    recorded = wait_for(lambda: runs.run_process(instance, run_id), timeout, 0.2, f"run {run_id}'s worker pid")
+    pid, since = recorded
+
+    def step_started():
+        for event in instance.all_logs(run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.RUN_FAILURE}):
+            if event.dagster_event_type == DagsterEventType.RUN_FAILURE:
+                raise AssertionError(f"run {run_id} failed before {step_key} started")
+            if event.step_key == step_key:
+                return True
+        return False
+
+    wait_for(step_started, timeout, 0.1, f"run {run_id} to start {step_key}")
+
+    def materialized() -> bool:  # in the asset index, which Dagster writes after the run's own log
+        records = instance.fetch_materializations(asset_key, limit=1).records
+        return bool(records) and records[0].run_id == run_id
+
+    def read_while_stopped() -> bool | None:
+        """materialized() with the worker stopped; None when the read waits on a lock the stopped worker holds
+        (SQLite's busy timeout is 30 s): the worker then goes on until the read returns, so read again."""
+        future = reader.submit(materialized)
+        try:
+            return future.result(timeout=0.5)
+        except concurrent.futures.TimeoutError:
+            os.kill(pid, signal.SIGCONT)
+            future.result()
+            return None
+
+    deadline = time.monotonic() + timeout
+    reader = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        while True:
+            _stop(pid)
+            if read_while_stopped():
+                os.kill(pid, signal.SIGKILL)
+                break
+            if instance.get_run_by_id(run_id).is_finished:
+                raise AssertionError(f"run {run_id} ended without materializing {asset_key.to_user_string()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {run_id} did not materialize {asset_key.to_user_string()} in {timeout:.0f}s")
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(slice_s)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)  # a killed process dies; one left stopped by a failure goes on
+        reader.shutdown()
+    wait_for(lambda: runs.process_gone(pid, since), 30, 0.1, f"run worker {pid} to die")
+    return instance.all_logs(run_id)
 
 
 @contextlib.contextmanager

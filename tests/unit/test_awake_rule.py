@@ -4,7 +4,7 @@ own lines (dev/request_log.py)."""
 import datetime as dt
 
 from benchmarks.awake_rule import awake_intervals, awake_seconds, needs_warehouse, summarize
-from medallion_assets.dev.request_log import first_words, format_line, parse_line, read_log
+from medallion_assets.dev.request_log import first_words, format_line, parse_line, read_log, verb
 
 
 def test_one_statement_bills_the_minute():
@@ -65,3 +65,11 @@ def test_the_request_log_round_trips(tmp_path):
     assert entries[0][0] == when.timestamp()
     assert parse_line("garbage") is None
     assert read_log(log, since=when.timestamp() + 1) == []
+
+
+def test_the_log_names_what_a_statement_does_after_its_comments():
+    sql = "-- Silver's marks per bronze\n-- partition\n/* moved */ UPDATE STAGING_DB.CLEANED.SILVER_WATERMARK SET x = 1"
+    assert first_words(sql) == "UPDATE STAGING_DB.CLEANED.SILVER_WATERMARK SET x = 1"
+    assert verb(first_words(sql)) == "UPDATE"
+    assert verb(first_words("select 1 -- not a leading comment")) == "SELECT"
+    assert verb("") == ""

@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 
 from medallion_assets.definitions import defs
-from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET, FOLLOW_UPSTREAM
+from medallion_assets.defs.automation import FOLLOW_UPSTREAM, check_after_its_asset
 
 BRONZE = dg.AssetKey("bronze_real_estate")
 SILVER = dg.AssetKey("silver_real_estate")
@@ -46,14 +46,14 @@ TOY = textwrap.dedent(
     """
     import os, signal, sys
     import dagster as dg
-    from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET, FOLLOW_UPSTREAM
+    from medallion_assets.defs.automation import FOLLOW_UPSTREAM, check_after_its_asset
 
     def build(catch_up=True):
         @dg.asset
         def up():
             return 1
 
-        @dg.asset_check(asset=up, blocking=True, automation_condition=CHECK_AFTER_ITS_ASSET if catch_up else None)
+        @dg.asset_check(asset=up, blocking=True, automation_condition=check_after_its_asset("up") if catch_up else None)
         def up_ok():
             if os.environ.get("KILL_IN_CHECK"):
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -121,7 +121,7 @@ def test_a_run_killed_between_its_asset_and_the_check_gets_the_check_and_the_lay
 
 
 def test_without_the_condition_the_layer_below_waits_forever(toy, monkeypatch):
-    """The failure this guards against: the same killed run, the check without CHECK_AFTER_ITS_ASSET."""
+    """The failure this guards against: the same killed run, the check without check_after_its_asset."""
     build, instance, run = toy
     ticks = Ticks(build(catch_up=False), instance)
     ticks()
@@ -143,8 +143,29 @@ def test_every_blocking_check_of_the_pipeline_carries_the_condition():
     graph = defs.resolve_asset_graph()
     blocking = [key for key in graph.asset_check_keys if graph.get_check_spec(key).blocking]
     assert len(blocking) == 11
-    assert {graph.get(key).automation_condition for key in blocking} == {CHECK_AFTER_ITS_ASSET}
+    assert all(graph.get(key).automation_condition == check_after_its_asset(key.asset_key.path[-1]) for key in blocking)
     assert graph.get(SILVER).automation_condition == FOLLOW_UPSTREAM
+
+
+def test_a_check_that_also_reads_silver_waits_for_its_own_asset_to_be_rebuilt():
+    """gold_from_trusted_silver reads silver too (additional_deps): a new silver alone must not request it, or it
+    runs against the gold not rebuilt yet and fails (found under dagster dev); a new gold does."""
+    gold = dg.AssetKey("gold_ml_features")
+    trusted = dg.AssetCheckKey(gold, "gold_from_trusted_silver")
+    with dg.instance_for_test() as instance:
+        ticks = Ticks(defs, instance, dg.AssetSelection.checks(trusted))
+        ticks()
+        for key in (SILVER, gold):
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+        assert ticks() == {trusted}  # gold materialized and its check never ran
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(asset_key=gold, check_name=trusted.name, passed=True)
+        )
+        assert ticks() == set()
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SILVER))
+        assert ticks() == set()  # before the fix: {trusted}
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=gold))
+        assert ticks() == {trusted}
 
 
 def test_the_real_graph_requests_bronzes_gate_with_silver_after_an_unchecked_bronze():

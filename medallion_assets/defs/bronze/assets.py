@@ -5,7 +5,7 @@ import time
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.lib import warehouse
+from medallion_assets.lib import unchanged_state, warehouse
 from medallion_assets.lib.bronze_loader import BronzeConfig, load_topic
 from medallion_assets.lib.kafka import KafkaResource
 from medallion_assets.lib.metadata import md_table
@@ -41,6 +41,9 @@ def bronze_real_estate(
     elapsed = time.monotonic() - started
     loaded = report.rows + report.rejects
     return dg.MaterializeResult(
+        # the committed positions: the same version while nothing lands, a new one whenever rows do (also rows
+        # a killed run committed), so silver's skip never rests on this run's own counts (defs/unchanged.py)
+        data_version=dg.DataVersion(unchanged_state.bronze_version(report.positions, kafka.topic)),
         metadata={
             "dagster/row_count": dg.MetadataValue.int(int(totals["bronze_rows"])),
             "rows_loaded": dg.MetadataValue.int(report.rows),
@@ -51,5 +54,5 @@ def bronze_real_estate(
             "lag": dg.MetadataValue.json({str(p): lag for p, lag in sorted(report.lag.items())}),
             "rows_per_second": dg.MetadataValue.float(round(loaded / elapsed, 1) if elapsed else 0.0),
             "latest_messages": dg.MetadataValue.md(md_table(latest)),
-        }
+        },
     )

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
+from medallion_assets.defs.automation import check_after_its_asset
 from medallion_assets.defs.source.assets import SOURCE_ASSET_KEY
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.bronze_loader import stored_positions
@@ -16,7 +16,7 @@ from medallion_assets.lib.mongo import MongoResource
 @dg.asset_check(
     asset="bronze_real_estate",
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("bronze_real_estate"),
     description="No (partition, offset) is loaded twice.",
 )
 def bronze_offsets_unique(kafka: KafkaResource, snowflake: SnowflakeResource) -> dg.AssetCheckResult:

@@ -5,8 +5,8 @@ import time
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.unchanged import kept_or_new_version
-from medallion_assets.lib import charts, settings, warehouse
+from medallion_assets.defs.unchanged import kept_or_new_version, skipped_unchanged, unchanged_inputs
+from medallion_assets.lib import charts, settings, unchanged_state, warehouse
 from medallion_assets.lib.gold import FEATURES_TABLE, GOLD_TABLES, MARKET_TABLE, TRENDS_TABLE, refresh_gold
 from medallion_assets.lib.metadata import md_table
 from medallion_assets.lib.tables import column_schema
@@ -30,6 +30,9 @@ _SPEC_DESCRIPTIONS = {
 }
 
 
+GOLD_TABLES_KEYS = ("gold_ml_features", "gold_market_analytics", "gold_price_trends")
+
+
 @dg.multi_asset(
     name="gold_tables",
     group_name="gold",
@@ -42,12 +45,24 @@ _SPEC_DESCRIPTIONS = {
             kinds={"snowflake"},
             description=_SPEC_DESCRIPTIONS[key],
             metadata={"dagster/table_name": table, "dagster/column_schema": _COLUMNS[key]},
+            skippable=True,  # silver did not change: no MERGE, no materialization (defs/unchanged.py)
         )
         for key, (_, table) in GOLD_TABLES.items()
     ],
 )
 def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource):
     min_quality_score = settings.min_quality_score()  # MEDALLION_MIN_QUALITY_SCORE, as the quality checks read it
+    # skipped when silver, the quality bar and gold's SQL are as gold last read them (defs/unchanged.py)
+    sql = unchanged_state.folder_fingerprint("gold")
+    reason = unchanged_inputs(context, "gold_ml_features")
+    recorded = context.instance.get_latest_materialization_event(dg.AssetKey("gold_ml_features"))
+    built = recorded.asset_materialization.metadata if recorded and recorded.asset_materialization else {}
+    same = [getattr(built.get(k), "value", None) for k in ("min_quality_score", "sql")] == [min_quality_score, sql]
+    if reason and same:
+        context.log.info(f"gold: skipped, {reason}")
+        for key in GOLD_TABLES_KEYS:
+            yield skipped_unchanged(key, reason)
+        return
     started = time.monotonic()
     with warehouse.connect(snowflake) as conn:
         result = refresh_gold(conn, min_quality_score)
@@ -84,6 +99,7 @@ def gold_tables(context: dg.AssetExecutionContext, snowflake: SnowflakeResource)
         metadata={
             **changes("ml_features"),
             "min_quality_score": dg.MetadataValue.float(min_quality_score),
+            "sql": dg.MetadataValue.text(sql),  # the fingerprint of sql/gold/ it ran
             "price_quartiles": dg.MetadataValue.json({q: result[q] for q in ("p25", "p50", "p75")}),
             "price_categories": dg.MetadataValue.json(by_dimension.get("price_category", {})),
             "area_categories": dg.MetadataValue.json(by_dimension.get("area_category", {})),

@@ -7,14 +7,14 @@ that failed its checks."""
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
+from medallion_assets.defs.automation import check_after_its_asset
 from medallion_assets.lib import settings, warehouse
 from medallion_assets.lib.silver import ints
 
 
 @dg.asset_check(
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("gold_ml_features"),
     asset="gold_ml_features",
     additional_deps=["silver_real_estate"],
     description="Every gold row comes from a silver listing with score >= MEDALLION_MIN_QUALITY_SCORE (default 0.6) "
@@ -43,7 +43,7 @@ def _features_row(snowflake: SnowflakeResource) -> dict[str, int]:
 @dg.asset_check(
     asset="gold_ml_features",
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("gold_ml_features"),
     description="Listing ids are unique (and present) in the gold features.",
 )
 def gold_ids_unique(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
@@ -62,7 +62,7 @@ def gold_ids_unique(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("gold_ml_features"),
     asset="gold_ml_features",
     description="price_per_sqm = price / area (relative tolerance 1e-9), and every row has its price category, "
     "area category and is_high_value.",
@@ -84,7 +84,7 @@ def _totals(snowflake: SnowflakeResource) -> dict[str, int]:
 
 @dg.asset_check(
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("gold_market_analytics"),
     asset="gold_market_analytics",
     additional_deps=["gold_ml_features"],
     description="The listings counted per market group add up to the gold population.",
@@ -100,7 +100,7 @@ def market_counts_add_up(snowflake: SnowflakeResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("gold_price_trends"),
     asset="gold_price_trends",
     additional_deps=["gold_ml_features"],
     description="The listings counted per (city, month) add up to the gold listings that have a posted date.",

@@ -6,8 +6,9 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.lib import warehouse
-from medallion_assets.lib.history import EVENT_DAYS_KEY, HISTORY_TABLE, refresh_history
+from medallion_assets.defs.unchanged import recorded_version, settled_downstream, skipped_unchanged
+from medallion_assets.lib import unchanged_state, warehouse
+from medallion_assets.lib.history import EVENT_DAYS_KEY, HISTORY_TABLE, refresh_history, summary
 from medallion_assets.lib.metadata import md_table
 from medallion_assets.lib.tables import column_schema
 
@@ -30,13 +31,36 @@ class HistoryConfig(dg.Config):
     description=f"{HISTORY_TABLE}: one row per version of a listing (listed, repriced, changed, delisted, relisted) "
     "with its validity interval in event time, built incrementally from bronze up to where silver has merged.",
     metadata={"dagster/table_name": HISTORY_TABLE, "dagster/column_schema": HISTORY_COLUMNS},
+    output_required=False,  # silver merged nothing new: no write, no materialization (defs/unchanged.py)
 )
-def gold_listing_history(
-    context: dg.AssetExecutionContext, config: HistoryConfig, snowflake: SnowflakeResource
-) -> dg.MaterializeResult:
+def gold_listing_history(context: dg.AssetExecutionContext, config: HistoryConfig, snowflake: SnowflakeResource):
     started = time.monotonic()
     with warehouse.connect(snowflake) as conn:
+        # one read: silver's marks against the history's positions (the warehouse decides, not the instance)
+        before = unchanged_state.history_positions(conn)
+        if before.caught_up and not config.full_refresh:
+            reason = "unchanged: silver merged no bronze message beyond the history's positions"
+            if before.version == recorded_version(context, "gold_listing_history"):
+                waiting = settled_downstream(context, dg.AssetKey("gold_listing_history"))
+                if waiting is None:
+                    context.log.info(f"history: skipped, {reason}")
+                    yield skipped_unchanged("gold_listing_history", reason)
+                    return
+                reason += f"; materialized without writes so that what follows runs ({waiting})"
+            context.log.info(f"history: no write, {reason}")
+            totals = summary(conn)
+            yield dg.MaterializeResult(
+                data_version=dg.DataVersion(before.version),
+                metadata={
+                    "dagster/row_count": dg.MetadataValue.int(totals["history_rows"]),
+                    "versions_added": dg.MetadataValue.int(0),
+                    EVENT_DAYS_KEY: dg.MetadataValue.json([]),
+                    "unchanged": dg.MetadataValue.text(reason),
+                },
+            )
+            return
         result = refresh_history(conn, full_refresh=config.full_refresh)
+        version = unchanged_state.history_positions(conn).version
         latest = warehouse.fetch_all(conn, "gold/history_preview")
     elapsed = time.monotonic() - started
     context.log.info(
@@ -44,7 +68,8 @@ def gold_listing_history(
         f"{result['versions_closed']} closed; {result['history_rows']} versions of {result['listings']} listings "
         f"({elapsed:.1f}s)"
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        data_version=dg.DataVersion(version),  # its positions and when they moved (lib/unchanged_state.py)
         metadata={
             "dagster/row_count": dg.MetadataValue.int(result["history_rows"]),
             **{
@@ -58,5 +83,5 @@ def gold_listing_history(
             EVENT_DAYS_KEY: dg.MetadataValue.json(result["event_days"]),
             "latest_changes": dg.MetadataValue.md(md_table(latest)),
             "seconds": dg.MetadataValue.float(round(elapsed, 2)),
-        }
+        },
     )

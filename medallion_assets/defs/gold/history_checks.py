@@ -5,7 +5,7 @@ price equal to silver's. One query (sql/gold/check_history.sql) gives the counts
 import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
-from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
+from medallion_assets.defs.automation import check_after_its_asset
 from medallion_assets.lib import warehouse
 from medallion_assets.lib.silver import ints
 
@@ -27,7 +27,7 @@ def _result(row: dict[str, int], problems: tuple[str, ...], context: tuple[str, 
     asset="gold_listing_history",
     additional_deps=["silver_real_estate"],
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("gold_listing_history"),
     description="Exactly one current version per listing silver holds, and none for a listing silver does not "
     "hold (delisted or deleted).",
 )
@@ -42,7 +42,7 @@ def history_one_current_per_listing(snowflake: SnowflakeResource) -> dg.AssetChe
 @dg.asset_check(
     asset="gold_listing_history",
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("gold_listing_history"),
     description="Per listing, versions are numbered 1..n and each one's valid_to is the next one's valid_from: no "
     "overlap, no gap, no interval ending before it starts, and only the last version open (valid_to NULL).",
 )
@@ -58,7 +58,7 @@ def history_versions_contiguous(snowflake: SnowflakeResource) -> dg.AssetCheckRe
     asset="gold_listing_history",
     additional_deps=["silver_real_estate"],
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("gold_listing_history"),
     description="The current version's price equals silver's price of the listing.",
 )
 def history_current_price_matches_silver(snowflake: SnowflakeResource) -> dg.AssetCheckResult:

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
+from medallion_assets.defs.automation import check_after_its_asset
 from medallion_assets.defs.unchanged import kept_or_new_version, retrain_not_due, skipped_unchanged
 from medallion_assets.lib import charts, ml_model, settings, warehouse
 from medallion_assets.lib.errors import MedallionError
@@ -209,7 +209,7 @@ DEFAULT_FLOOR = {"metric": PriceModelConfig().r2_metric, "min_r2": PriceModelCon
 @dg.asset_check(
     asset="price_model",
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("price_model"),
     description="The model version trained last reaches a holdout R² floor (on log price by default, the floor "
     "it was trained against) and was not rejected; below it, predictions are not refreshed.",
 )

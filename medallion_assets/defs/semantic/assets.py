@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 
 from medallion_assets.defs.semantic.views import refreshed, view_specs
-from medallion_assets.lib.semantic import VIEWS, refresh_views
+from medallion_assets.lib.semantic import VIEWS, count_views, refresh_views
 
 
 @dg.multi_asset(
@@ -13,5 +13,5 @@ from medallion_assets.lib.semantic import VIEWS, refresh_views
     can_subset=False,
     specs=view_specs(VIEWS),
 )
-def semantic_views(snowflake: SnowflakeResource):
-    yield from refreshed(snowflake, VIEWS, refresh_views)
+def semantic_views(context: dg.AssetExecutionContext, snowflake: SnowflakeResource):
+    yield from refreshed(context, snowflake, VIEWS, refresh_views, count_views)

@@ -13,5 +13,5 @@ from medallion_assets.lib import history
     can_subset=False,
     specs=view_specs(history.HISTORY_VIEWS),
 )
-def history_views(snowflake: SnowflakeResource):
-    yield from refreshed(snowflake, history.HISTORY_VIEWS, history.refresh_views)
+def history_views(context: dg.AssetExecutionContext, snowflake: SnowflakeResource):
+    yield from refreshed(context, snowflake, history.HISTORY_VIEWS, history.refresh_views, history.count_views)

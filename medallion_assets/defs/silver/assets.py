@@ -6,9 +6,10 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.lib import warehouse
+from medallion_assets.defs.unchanged import recorded_version, settled_downstream, skipped_unchanged
+from medallion_assets.lib import unchanged_state, warehouse
 from medallion_assets.lib.metadata import describe, md_table
-from medallion_assets.lib.silver import QUALITY_LOG_TABLE, SILVER_TABLE, refresh_silver
+from medallion_assets.lib.silver import QUALITY_LOG_TABLE, SILVER_TABLE, quality_summary, refresh_silver
 from medallion_assets.lib.tables import column_schema
 
 SILVER_COLUMNS = column_schema(SILVER_TABLE)
@@ -37,6 +38,7 @@ class SilverConfig(dg.Config):
             description=f"{SILVER_TABLE}: one row per listing id (latest version wins, deletes removed), both "
             "source shapes parsed to typed columns, data_quality_score 0.0-1.0 and the failed rules.",
             metadata={"dagster/table_name": SILVER_TABLE, "dagster/column_schema": SILVER_COLUMNS},
+            skippable=True,  # nothing new in bronze: no write, no materialization (defs/unchanged.py)
         ),
         dg.AssetSpec(
             "data_quality_log",
@@ -45,13 +47,45 @@ class SilverConfig(dg.Config):
             description=f"{QUALITY_LOG_TABLE}: one row per silver run: rows in, inserted, updated, deleted, "
             "listings per quality score and per failed rule.",
             metadata={"dagster/table_name": QUALITY_LOG_TABLE, "dagster/column_schema": QUALITY_LOG_COLUMNS},
+            skippable=True,  # a row per silver run that had work
         ),
     ],
 )
 def silver_real_estate(context: dg.AssetExecutionContext, config: SilverConfig, snowflake: SnowflakeResource):
     started = time.monotonic()
     with warehouse.connect(snowflake) as conn:
+        # one read: bronze's newest offsets against silver's marks (the warehouse decides, not the instance)
+        before = unchanged_state.silver_positions(conn)
+        if before.caught_up and not config.full_refresh:
+            reason = "unchanged: no bronze message above silver's high-water marks"
+            if before.version == recorded_version(context, "silver_real_estate"):
+                waiting = settled_downstream(context, dg.AssetKey("silver_real_estate"))
+                if waiting is None:
+                    context.log.info(f"silver: skipped, {reason}")
+                    yield skipped_unchanged("silver_real_estate", reason)
+                    yield skipped_unchanged("data_quality_log", reason)
+                    return
+                reason += f"; materialized without writes so that what follows runs ({waiting})"
+            # caught up, but the instance does not know this version (new instance, a run that died after its
+            # commit): a materialization from reads only, so that what reads silver follows
+            context.log.info(f"silver: no write, {reason}")
+            summary = quality_summary(conn)
+            preview = warehouse.fetch_all(conn, "silver/preview")
+            yield dg.MaterializeResult(
+                asset_key="silver_real_estate",
+                data_version=dg.DataVersion(before.version),
+                metadata={
+                    "dagster/row_count": dg.MetadataValue.int(summary["silver_rows"]),
+                    "rows_in": dg.MetadataValue.int(0),
+                    "score_distribution": dg.MetadataValue.json(summary["score_distribution"]),
+                    "failed_rules": dg.MetadataValue.json(summary["failed_rules"]),
+                    "preview": dg.MetadataValue.md(md_table(preview)),
+                    "unchanged": dg.MetadataValue.text(reason),
+                },
+            )
+            return
         result = refresh_silver(conn, context.run.run_id, full_refresh=config.full_refresh)
+        version = unchanged_state.silver_positions(conn).version
         preview = warehouse.fetch_all(conn, "silver/preview")
         marks = warehouse.fetch_all(conn, "silver/watermarks")
         quality_log = describe(conn, QUALITY_LOG_TABLE)
@@ -63,6 +97,7 @@ def silver_real_estate(context: dg.AssetExecutionContext, config: SilverConfig, 
     )
     yield dg.MaterializeResult(
         asset_key="silver_real_estate",
+        data_version=dg.DataVersion(version),  # its marks and when they moved (lib/unchanged_state.py)
         metadata={
             "dagster/row_count": dg.MetadataValue.int(result["silver_rows"]),
             "rows_in": dg.MetadataValue.int(result["rows_in"]),

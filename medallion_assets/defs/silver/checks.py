@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.defs.automation import CHECK_AFTER_ITS_ASSET
+from medallion_assets.defs.automation import check_after_its_asset
 from medallion_assets.defs.source.assets import SOURCE_ASSET_KEY
 from medallion_assets.lib import settings, warehouse
 from medallion_assets.lib.cdc import document_key
@@ -25,7 +25,7 @@ class QualityCheckConfig(dg.Config):
 @dg.asset_check(
     asset="silver_real_estate",
     blocking=True,
-    automation_condition=CHECK_AFTER_ITS_ASSET,
+    automation_condition=check_after_its_asset("silver_real_estate"),
     description="Blocking: enough silver listings reach the quality bar (MEDALLION_MIN_QUALITY_SCORE, default 0.6, "
     "the bar gold uses) (share >= pass_share); otherwise gold is not refreshed and keeps its last good state.",
 )
