@@ -21,20 +21,19 @@ from tests.helpers import CONFIG_VARS, PORT_VARS
 # As the code location does (defs/__init__.py): several test modules import dagster_snowflake at their top.
 defer_snowpark()
 
-# `make test TEST_WORKERS=2` runs the suite on two pytest-xdist workers with --dist loadgroup. Each worker is its
-# own process with its own session servers (services_home), tmp_path_factory folder and os.environ, so what a test
-# does to them is seen by its own worker only. Every test module is one group (its module fixtures, such as a warehouse
-# or a dagster dev of the module's own, are built once, on one worker). The modules below are one group together:
-# each runs several real servers and pipeline runs, browsers or dagster dev at once and waits on them with
-# bounds, or kills servers and pipelines at chosen moments (the chaos round); on one worker they never run at the
-# same time as each other, only beside the other worker's lighter tests. The group is the first work unit handed
-# out (test_chaos.py is the second module collected, and --no-loadscope-reorder keeps collection order), so it
-# starts at once and the other worker drains the light modules meanwhile.
+# `make test` runs the suite on three pytest-xdist workers with --dist loadgroup. Each worker is its own process
+# with its own session servers (services_home), tmp_path_factory folder and os.environ, so what a test does to them
+# is seen by its own worker only. Every test module is one group (its module fixtures, such as a warehouse or a
+# dagster dev of the module's own, are built once, on one worker). The modules below are one group together: each
+# runs several real servers and pipeline runs, browsers or dagster dev at once and waits on them with bounds, or
+# kills servers and pipelines at chosen moments (the chaos round); on one worker they never run at the same time as
+# each other, only beside the other workers' lighter tests (test_faults.py and test_recovery.py kill servers and
+# pipelines of their own only, so they are among those). The group is the first work unit handed out (test_chaos.py
+# is the second module collected, and --no-loadscope-reorder keeps collection order), so it starts at once and the
+# other workers drain the other modules meanwhile.
 SERIAL_GROUP = "heavy"
 SERIAL_MODULES = {
     "tests/integration/test_chaos.py",  # 2 chaos rounds, 2,000 listings; a pipeline run over 120 s fails it
-    "tests/integration/test_faults.py",  # kills one of its own servers mid-step; failure within 60 s
-    "tests/integration/test_recovery.py",  # kills a pipeline while bronze holds its pool
     "tests/ui/test_dagster_ui.py",  # dagster dev + daemon, sensors and automation, Chromium
     "tests/ui/test_dashboard_ui.py",  # two pipeline runs on 2,000 listings, streamlit, Chromium
     "tests/ui/test_dev_stops.py",  # medallion dev must stop within 15 s
