@@ -64,8 +64,8 @@ postgres:
 # With TEST_WORKERS=N: pytest-xdist, --dist loadgroup. tests/conftest.py puts each module in a group of its own (its
 # module fixtures built once) and the modules that kill shared servers, drive browsers or dagster dev in one group
 # together (never at the same time as each other); --no-loadscope-reorder keeps collection order, so that group is
-# handed out first. Measured on 2 cores, clean clone: 0 workers 19 min 47 s of pytest, 2 workers 13 min 1 s,
-# 3 workers 10 min 1 s (most tests wait on servers, so a third worker still pays).
+# handed out first. Measured on 2 cores: 0 workers 19 min 47 s of pytest (clean clone), 2 workers 13 min 1 s (beside
+# another job), 3 workers 10 min 1 s (clean clone); most tests wait on servers, so a third worker still pays.
 TEST_WORKERS ?= 3
 test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
