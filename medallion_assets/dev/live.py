@@ -171,8 +171,10 @@ class StepView:
             step.state, step.note = "failed", _first_line(event.event_specific_data.error)
             self._changed(step)
         elif kind == "STEP_SKIPPED":
+            # Dagster skipped it because an upstream asset produced nothing: shown in the live view; off a
+            # terminal the summary counts these (Skipped) and the run's event log names each, so a nothing-new
+            # run's CI log is not one line per unrun step
             step.state, step.note = "skipped", self._why_skipped(event.step_key)
-            self._changed(step)
 
     def _why_skipped(self, step_key: str) -> str:
         """Dagster skips a step when an input it needs was not produced: name the upstream assets."""

@@ -116,8 +116,8 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(ran):
         "anomaly_alerts / anomaly_rate_within_bounds check passed as skipped: only 10 gold listings (fewer than "
         "min_gold_rows 100); 0 have an open alert",
         "(4 rows)",
-        # price_predictions, and the checks of model_registry, price_model and price_predictions: each named with
-        # its upstream asset in its own step line (asserted below)
+        # price_predictions, and the checks of model_registry, price_model and price_predictions: no step line
+        # of their own off a terminal (asserted below); the event log names each
         "and 4 asset(s) and check(s) after them not run: an upstream asset was not materialized",
     ]
     # the checks as counts (no table: none failed; the skipped and not run ones are under Skipped)
@@ -145,8 +145,10 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(ran):
     job = main_job(defs)
     steps = [node.name for node in job.graph.nodes_in_topological_order]
     ends = {key: (state, detail) for key, state, detail in states}
-    assert sorted(ends) == sorted(steps) and len(states) == len(steps)  # each step once, none "running"
-    started = [key for key, (state, detail) in ends.items() if not detail.endswith("was not materialized")]
+    # each step that started once, none "running"; the 4 that Dagster skipped after an unmaterialized upstream
+    # asset (counted under Skipped) print no line
+    started = sorted(ends)
+    assert len(states) == len(started) == len(steps) - 4 and set(started) < set(steps)
     assert re.fullmatch(r"BRONZE_REAL_ESTATE 10 rows \d+\.\ds", ends["bronze_real_estate"][1])
     # silver's step writes two tables: each count names its own
     assert re.fullmatch(r"SILVER_REAL_ESTATE 10 rows, DATA_QUALITY_LOG 1 row \d+\.\ds", ends["silver_real_estate"][1])
@@ -162,8 +164,7 @@ def test_pipeline_on_ten_listings_exits_0_and_names_what_it_skipped(ran):
     ):
         assert re.fullmatch(r"done 1 check passed \d+\.\ds", " ".join(ends[f"gold_listing_history_{check}"]))
     assert ends["price_model"][0] == "skipped" and ends["price_model"][1].endswith(f"s {reason}")
-    assert ends["price_predictions"] == ("skipped", "upstream price_model was not materialized")
-    assert ends["price_model_price_model_r2_floor"] == ("skipped", "price_model was not materialized")
+    assert "price_predictions" not in ends and "price_model_price_model_r2_floor" not in ends
     assert {state for state, _ in ends.values()} == {"done", "skipped"}
     # a CI log stays short (issue 21: at most 80 lines for the default `make pipeline`, which has the same
     # sections and no Skipped one): everything but the reasons for skipping fits in 80 lines
