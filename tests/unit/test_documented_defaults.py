@@ -15,13 +15,13 @@ REPOSITORY = defs.get_repository_def()
 
 def test_sensor_intervals_are_the_documented_ones():
     # operating.md: mongo_changes_sensor every 5 s, kafka_backlog_sensor every 15 s, medallion_automation every 5 s,
-    # market_pulse_sensor every 30 s; all start RUNNING
+    # market_pulse_sensor every 10 s; all start RUNNING
     intervals = {s.name: (s.minimum_interval_seconds, s.default_status.value) for s in REPOSITORY.sensor_defs}
     assert intervals == {
         "mongo_changes_sensor": (5, "RUNNING"),
         "kafka_backlog_sensor": (15, "RUNNING"),
         "medallion_automation": (5, "RUNNING"),
-        "market_pulse_sensor": (30, "RUNNING"),
+        "market_pulse_sensor": (10, "RUNNING"),
     }
 
 

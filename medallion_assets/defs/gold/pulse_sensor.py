@@ -103,7 +103,7 @@ def run_request(context: dg.SensorEvaluationContext, run: pulse.PulseRun, latene
 @dg.sensor(
     name=SENSOR_NAME,
     job=market_pulse_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=10,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Wakes on gold_listing_history materializations (the event days in their metadata) and requests "
     "pulse runs over ranges of event days whose in-time listing history is newer than their pulse; logs changes "
