@@ -67,6 +67,12 @@ class Stack:
         ports = services.free_ports()
         services.up(ports, self.home)
         pipeline.write_dagster_yaml(self.home / "dagster" / "dagster.yaml")  # what `medallion dev` writes
+        import dagster as dg
+
+        # create the instance's SQLite storage before `dagster dev` does: two processes creating it at once can
+        # both stamp its schema version, and every later open then fails ("more than one head")
+        with dg.DagsterInstance.get():
+            pass
         dagster = str(Path(sys.executable).parent / "dagster")
         self.log = open(self.home / "dagster-dev.log", "wb")  # noqa: SIM115 (written until stop)
         self.process = subprocess.Popen(
