@@ -239,3 +239,18 @@ def insert_aggregates(conn) -> None:
         for m in range(1, 13)
     ]
     insert_rows(conn, TRENDS_TABLE, trends)
+
+
+def materialized(result) -> set[str]:
+    """The asset keys an in-process run materialized."""
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def skip_reasons(result) -> dict[str, str]:
+    """{asset key: reason} of every asset that recorded a skip (an observation with `skipped`) in the run."""
+    out = {}
+    for event in result.get_asset_observation_events():
+        observation = event.event_specific_data.asset_observation
+        if "skipped" in observation.metadata:
+            out[observation.asset_key.to_user_string()] = observation.metadata["reason"].value
+    return out

@@ -111,6 +111,18 @@ def settled_downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> s
     return None
 
 
+def caught_up_skip(context: dg.AssetExecutionContext, key: str, version: str, reason: str) -> tuple[bool, str]:
+    """For a layer whose warehouse state is caught up with its upstream (`version`: its positions): whether it
+    may skip (the instance knows this version and what follows has seen it), and the reason to record. When it may
+    not, it materializes from reads only, so what reads it follows."""
+    if version != recorded_version(context, key):
+        return False, reason  # a new instance, or a run that died after its commit
+    waiting = settled_downstream(context, dg.AssetKey(key))
+    if waiting is None:
+        return True, reason
+    return False, f"{reason}; materialized without writes so that what follows runs ({waiting})"
+
+
 def recorded_version(context: dg.AssetExecutionContext, key: str) -> str | None:
     """The data version of `key`'s latest materialization."""
     return latest_data_version(context.instance, dg.AssetKey(key))

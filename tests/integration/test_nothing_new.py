@@ -22,7 +22,7 @@ from medallion_assets.lib import tables, warehouse
 from medallion_assets.lib.documents import document_key
 from medallion_assets.lib.iceberg_catalog import LOCAL_BUCKET, LakehouseResource
 from medallion_assets.lib.session import run_scoped
-from tests.helpers import good, mongo_ids, seed
+from tests.helpers import good, materialized, mongo_ids, seed, skip_reasons
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -99,19 +99,6 @@ def ids(snowflake_resource, sql: str) -> set[str]:
 def snapshots(code: dg.Definitions) -> dict[str, list[int]]:
     catalog = code.resources["lakehouse"].catalog()
     return {name: [s.snapshot_id for s in catalog.load_table(f"medallion.{name}").snapshots()] for name in ICEBERG}
-
-
-def materialized(result) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-
-
-def skip_reasons(result) -> dict[str, str]:
-    out = {}
-    for event in result.get_asset_observation_events():
-        observation = event.event_specific_data.asset_observation
-        if "skipped" in observation.metadata:
-            out[observation.asset_key.to_user_string()] = observation.metadata["reason"].value
-    return out
 
 
 def assert_exact(code, snowflake_resource, stack) -> set[str]:

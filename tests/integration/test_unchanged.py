@@ -13,7 +13,7 @@ import pytest
 from medallion_assets.defs.ml import anomalies, predictions, training
 from medallion_assets.dev import seeding
 from medallion_assets.lib import warehouse
-from tests.helpers import mongo_ids
+from tests.helpers import materialized, mongo_ids, skip_reasons
 from tests.integration.test_faults import ALL
 
 pytestmark = pytest.mark.timeout(600)
@@ -37,19 +37,6 @@ def run(stack, instance, statements: list[str], monkeypatch) -> dg.ExecuteInProc
     return result
 
 
-def materialized(result) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-
-
-def skipped(result) -> dict[str, str]:
-    out = {}
-    for event in result.get_asset_observation_events():
-        observation = event.event_specific_data.asset_observation
-        if "skipped" in observation.metadata:
-            out[observation.asset_key.to_user_string()] = observation.metadata["reason"].value
-    return out
-
-
 def count(stack, table: str) -> int:
     with warehouse.connect(stack["snowflake"]) as conn:
         return conn.cursor().execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()[0]  # our table names
@@ -69,7 +56,7 @@ def test_nothing_new_rescores_and_retrains_nothing_and_one_new_document_flows_th
     # silver finds nothing above its marks (one read) and skips, so nothing after it runs: no gold MERGE, no
     # re-scoring, no training, no prediction
     assert materialized(again) & (ML | {"silver_real_estate", "gold_ml_features"}) == set()
-    reasons = skipped(again)
+    reasons = skip_reasons(again)
     assert reasons["silver_real_estate"] == "unchanged: no bronze message above silver's high-water marks"
     assert not [s for s in statements if s.startswith(("sql/ml/", "sql/gold/", "sql/silver/merge"))], statements
     assert count(stack, "ANALYTICS_DB.ML_RESULTS.MODEL_REGISTRY") == versions  # no model version
@@ -78,7 +65,7 @@ def test_nothing_new_rescores_and_retrains_nothing_and_one_new_document_flows_th
     # gold alone, with silver unchanged since gold last read it: the ML steps skip with their reasons
     alone = dg.materialize(ASSETS[-4:], resources=stack, instance=instance, raise_on_error=False)
     assert alone.success
-    reasons = skipped(alone)
+    reasons = skip_reasons(alone)
     assert reasons["gold_ml_features"] == "unchanged: silver_real_estate did not change since its last materialization"
 
     with stack["mongo"].get_collection() as collection:

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.defs.unchanged import recorded_version, settled_downstream, skipped_unchanged
+from medallion_assets.defs.unchanged import caught_up_skip, skipped_unchanged
 from medallion_assets.lib import unchanged_state, warehouse
 from medallion_assets.lib.history import EVENT_DAYS_KEY, HISTORY_TABLE, refresh_history, summary
 from medallion_assets.lib.metadata import md_table
@@ -39,14 +39,16 @@ def gold_listing_history(context: dg.AssetExecutionContext, config: HistoryConfi
         # one read: silver's marks against the history's positions (the warehouse decides, not the instance)
         before = unchanged_state.history_positions(conn)
         if before.caught_up and not config.full_refresh:
-            reason = "unchanged: silver merged no bronze message beyond the history's positions"
-            if before.version == recorded_version(context, "gold_listing_history"):
-                waiting = settled_downstream(context, dg.AssetKey("gold_listing_history"))
-                if waiting is None:
-                    context.log.info(f"history: skipped, {reason}")
-                    yield skipped_unchanged("gold_listing_history", reason)
-                    return
-                reason += f"; materialized without writes so that what follows runs ({waiting})"
+            skip, reason = caught_up_skip(
+                context,
+                "gold_listing_history",
+                before.version,
+                "unchanged: silver merged no bronze message beyond the history's positions",
+            )
+            if skip:
+                context.log.info(f"history: skipped, {reason}")
+                yield skipped_unchanged("gold_listing_history", reason)
+                return
             context.log.info(f"history: no write, {reason}")
             totals = summary(conn)
             yield dg.MaterializeResult(

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
-from medallion_assets.defs.unchanged import recorded_version, settled_downstream, skipped_unchanged
+from medallion_assets.defs.unchanged import caught_up_skip, skipped_unchanged
 from medallion_assets.lib import unchanged_state, warehouse
 from medallion_assets.lib.metadata import describe, md_table
 from medallion_assets.lib.silver import QUALITY_LOG_TABLE, SILVER_TABLE, quality_summary, refresh_silver
@@ -57,15 +57,17 @@ def silver_real_estate(context: dg.AssetExecutionContext, config: SilverConfig, 
         # one read: bronze's newest offsets against silver's marks (the warehouse decides, not the instance)
         before = unchanged_state.silver_positions(conn)
         if before.caught_up and not config.full_refresh:
-            reason = "unchanged: no bronze message above silver's high-water marks"
-            if before.version == recorded_version(context, "silver_real_estate"):
-                waiting = settled_downstream(context, dg.AssetKey("silver_real_estate"))
-                if waiting is None:
-                    context.log.info(f"silver: skipped, {reason}")
-                    yield skipped_unchanged("silver_real_estate", reason)
-                    yield skipped_unchanged("data_quality_log", reason)
-                    return
-                reason += f"; materialized without writes so that what follows runs ({waiting})"
+            skip, reason = caught_up_skip(
+                context,
+                "silver_real_estate",
+                before.version,
+                "unchanged: no bronze message above silver's high-water marks",
+            )
+            if skip:
+                context.log.info(f"silver: skipped, {reason}")
+                yield skipped_unchanged("silver_real_estate", reason)
+                yield skipped_unchanged("data_quality_log", reason)
+                return
             # caught up, but the instance does not know this version (new instance, a run that died after its
             # commit): a materialization from reads only, so that what reads silver follows
             context.log.info(f"silver: no write, {reason}")
