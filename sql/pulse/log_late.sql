@@ -13,11 +13,4 @@ SELECT h.id AS id,
        %(lateness_days)s AS lateness_days,
        h.loaded_at AS history_loaded_at,
        SYSDATE() AS logged_at
-FROM ANALYTICS_DB.DWH.GOLD_LISTING_HISTORY h
-WHERE h.loaded_at > %(loaded_after)s::TIMESTAMP_NTZ
-  AND h.arrived_at > DATEADD(day, %(window_days)s, h.valid_from::DATE)::TIMESTAMP_NTZ
-  AND NOT EXISTS (
-      SELECT 1
-      FROM ANALYTICS_DB.DWH.GOLD_PULSE_LATE_CHANGES l
-      WHERE l.id = h.id AND l.version = h.version
-  )
+-- @include fragments/late_unlogged
