@@ -71,8 +71,10 @@ class Stack:
 
         # create the instance's SQLite storage before `dagster dev` does: two processes creating it at once can
         # both stamp its schema version, and every later open then fails ("more than one head")
-        with dg.DagsterInstance.get():
-            pass
+        from medallion_assets.definitions import defs
+
+        with dg.DagsterInstance.get() as instance:
+            pipeline.create_pools(instance, defs)  # as `medallion dev` does
         dagster = str(Path(sys.executable).parent / "dagster")
         self.log = open(self.home / "dagster-dev.log", "wb")  # noqa: SIM115 (written until stop)
         self.process = subprocess.Popen(

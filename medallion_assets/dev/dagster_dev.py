@@ -141,9 +141,12 @@ def run(host: str, port: int) -> int:
     if pipeline.embedded_needed():
         services.up()
     home = pipeline.dagster_home()
+    from medallion_assets.definitions import defs
+
     with dg.DagsterInstance.get() as instance:  # runs killed in an earlier session would hold pool slots
         for run_id in runs.fail_dead_runs(instance):
             print(f"run {run_id} had lost its process: marked failed, its pool slots freed")
+        pipeline.create_pools(instance, defs)
     dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
     workspace = str(services.PROJECT_ROOT / "workspace.yaml")
     command = [dagster, "dev", "-w", workspace, "-h", host, "-p", str(port)]

@@ -90,6 +90,23 @@ def dagster_home() -> Path:
     return home
 
 
+def create_pools(instance: dg.DagsterInstance, defs: dg.Definitions) -> list[str]:
+    """Give every pool the code location's steps use its slots (the `default_limit` of dagster.yaml) before any run
+    claims one. Dagster creates a pool on its first claim, and on the SQLite instance two runs whose steps first
+    claim the same pool at the same moment can both get in (seen: two `gold_tables` steps wrote gold at once and
+    doubled it). The PostgreSQL instance locks the row; creating the pools up front makes both the same."""
+    pools = sorted(
+        {
+            assets_def.op.pool
+            for assets_def in defs.resolve_asset_graph().assets_defs
+            if assets_def.is_executable and getattr(assets_def.op, "pool", None)
+        }
+    )
+    for pool in pools:
+        instance.event_log_storage.initialize_concurrency_limit_to_default(pool)
+    return pools
+
+
 def embedded_needed() -> bool:
     """Whether any service runs embedded (MEDALLION_ENV / MEDALLION_EMBEDDED, see lib/settings.py)."""
     return bool(settings.embedded_services())

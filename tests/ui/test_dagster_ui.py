@@ -76,6 +76,10 @@ def dagster_ui(services_home, tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster-ui-home")
     os.environ["DAGSTER_HOME"] = str(home)
     pipeline.dagster_home()  # writes dagster.yaml (no pop-up, pools)
+    from medallion_assets.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:  # as `medallion dev` does before it starts dagster dev
+        pipeline.create_pools(instance, defs)
     with dagster_dev(home) as url:
         yield url
 

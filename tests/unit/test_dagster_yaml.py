@@ -47,3 +47,26 @@ def test_missing_file_is_written_and_loads_as_a_dagster_instance(tmp_path):
         assert type(instance.run_launcher).__name__ == "LocalRunLauncher"
         assert instance.run_monitoring_enabled and instance.run_launcher.supports_check_run_worker_health
         assert instance.run_coordinator.dequeue_interval_seconds == 1
+
+
+def test_create_pools_gives_every_pool_of_the_code_location_its_default_slot_before_any_run():
+    import dagster as dg
+
+    from medallion_assets.definitions import defs
+
+    with dg.instance_for_test(overrides={"concurrency": {"pools": {"default_limit": 1}}}) as instance:
+        storage = instance.event_log_storage
+        assert storage.get_concurrency_keys() == set()  # Dagster creates a pool on its first claim only
+        pools = pipeline.create_pools(instance, defs)
+        assert pools == [
+            "bronze_loader",
+            "gold_pulse",
+            "gold_writer",
+            "history_writer",
+            "ml_anomaly_alerts",
+            "ml_training",
+            "silver_writer",
+        ]
+        assert {pool: storage.get_concurrency_info(pool).slot_count for pool in pools} == dict.fromkeys(pools, 1)
+        pipeline.create_pools(instance, defs)  # again: still one slot each
+        assert {pool: storage.get_concurrency_info(pool).slot_count for pool in pools} == dict.fromkeys(pools, 1)
