@@ -19,6 +19,14 @@ from medallion_assets.lib.gold import FEATURES_TABLE, MARKET_TABLE, TRENDS_TABLE
 from medallion_assets.lib.settings import DEFAULT_PORTS, SERVICE_VARIABLES
 
 CONFIG_VARS = SERVICE_VARIABLES  # cleared while the embedded servers run
+# A production environment's service settings, with no Snowflake credential (each test adds the one it tests)
+PRODUCTION_ENV = {
+    "MEDALLION_ENV": "production",
+    "MONGO_URI": "mongodb://mongo.example.com:27017",
+    "KAFKA_BOOTSTRAP_SERVERS": "kafka.example.com:9092",
+    "SNOWFLAKE_ACCOUNT": "acme-xy12345",
+    "SNOWFLAKE_USER": "MEDALLION_SVC",
+}
 PORT_VARS = [f"MEDALLION_{name.upper()}_PORT" for name in DEFAULT_PORTS]
 
 BRONZE_TOPIC = "listings"  # the topic of the rows add_bronze writes

@@ -94,6 +94,7 @@ def settled_downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> s
     a run killed half-way or a run of only part of the graph): then the step must not skip, so that what follows
     runs. Partitioned assets follow their own partitions (the pulse's event days) and are not waited for."""
     layer, instance = context.job_def.asset_layer, context.instance
+    versions: dict[dg.AssetKey, str | None] = {}  # each upstream asset's current version, read once
     for child in sorted(_downstream(context, key), key=lambda k: k.to_user_string()):
         node = layer.get(child)
         if node.is_partitioned:
@@ -103,7 +104,9 @@ def settled_downstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> s
             return f"{child.to_user_string()} was never materialized"
         tags = event.asset_materialization.tags or {}
         for parent in sorted(node.parent_keys, key=lambda k: k.to_user_string()):
-            current = latest_data_version(instance, parent)
+            if parent not in versions:
+                versions[parent] = latest_data_version(instance, parent)
+            current = versions[parent]
             if current is None or tags.get(INPUT_VERSION_TAG + parent.to_user_string()) == current:
                 continue
             if not _skipped_since(instance, child, parent):

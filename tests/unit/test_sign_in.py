@@ -18,17 +18,10 @@ from medallion_assets.dev.services import free_port
 from medallion_assets.lib import snowflake_auth
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.settings import SERVICE_VARIABLES
+from tests.helpers import PRODUCTION_ENV
 from tests.keys import key_pair
 
-PRODUCTION = {
-    "MEDALLION_ENV": "production",
-    "MONGO_URI": "mongodb://mongo.example.com:27017",
-    "KAFKA_BOOTSTRAP_SERVERS": "kafka.example.com:9092",
-    "SNOWFLAKE_ACCOUNT": "acme-xy12345",
-    "SNOWFLAKE_USER": "MEDALLION_SVC",
-    "SNOWFLAKE_ROLE": "TRANSFORMER",
-    "SNOWFLAKE_WAREHOUSE": "COMPUTE_WH",
-}
+PRODUCTION = {**PRODUCTION_ENV, "SNOWFLAKE_ROLE": "TRANSFORMER", "SNOWFLAKE_WAREHOUSE": "COMPUTE_WH"}
 
 
 def direct_args() -> dict:

@@ -12,15 +12,10 @@ from medallion_assets.defs.resources import snowflake_resource
 from medallion_assets.lib.errors import MedallionError
 from medallion_assets.lib.settings import SERVICE_VARIABLES
 from medallion_assets.lib.snowflake_auth import load_private_key
+from tests.helpers import PRODUCTION_ENV
 from tests.keys import key_pair
 
-PRODUCTION = {
-    "MEDALLION_ENV": "production",
-    "MONGO_URI": "mongodb://mongo.example.com:27017",
-    "KAFKA_BOOTSTRAP_SERVERS": "kafka.example.com:9092",
-    "SNOWFLAKE_ACCOUNT": "acme-xy12345",
-    "SNOWFLAKE_USER": "MEDALLION_SVC",
-}
+PRODUCTION = PRODUCTION_ENV
 
 
 @pytest.fixture
